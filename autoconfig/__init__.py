@@ -1,0 +1,47 @@
+"""autoconfig: mail-client autoconfiguration from one YAML file per domain.
+
+Importing this package reads no file and logs nothing; gunicorn runs
+``autoconfig:create_app()``, which loads the domain files once.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from autoconfig.settings import Settings
+from autoconfig.state import ConfigStore
+from autoconfig.web import health, thunderbird
+from autoconfig.web.errors import register_error_handlers
+from autoconfig.web.lookup import STORE_KEY
+
+__all__ = ["create_app"]
+
+# HTML for people lives in the top-level templates/ folder (DESIGN layout).
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _configure_logging() -> None:
+    logger = logging.getLogger("autoconfig")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s [%(levelname)s] %(name)s: %(message)s")
+        )
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the WSGI app: load and validate the domain files, register the views."""
+    _configure_logging()
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, template_folder=str(TEMPLATES_DIR))
+    app.config["AUTOCONFIG_SETTINGS"] = settings
+    app.extensions[STORE_KEY] = ConfigStore(settings.domains_dir, settings.reload_interval)
+    register_error_handlers(app)
+    for blueprint in (thunderbird.blueprint, health.blueprint):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,111 @@
+"""The one parser for email addresses and domain names that clients send us.
+
+Every endpoint goes through here, so an address means the same thing to the
+Thunderbird, Outlook and Apple views: the domain is lower-cased and turned into
+its IDNA 2008 (UTS 46 mapped) A-label form, the local part is kept as given.
+Anything a client sends is untrusted; errors say what is wrong without
+echoing control characters back.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import idna
+
+MAX_ADDRESS_LENGTH = 254  # RFC 5321 path limit less the angle brackets
+MAX_LOCAL_LENGTH = 64  # RFC 5321 section 4.5.3.1.1
+
+# Characters RFC 5322 allows in an unquoted local part ("atext"), plus "." between atoms.
+_ATEXT_ASCII = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]")
+
+
+class AddressError(ValueError):
+    """A client sent something that is not a usable email address or domain."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmailAddress:
+    """A validated address: ``local`` as given, ``domain`` in lower-case A-label form."""
+
+    local: str
+    domain: str
+
+    def __str__(self) -> str:
+        return f"{self.local}@{self.domain}"
+
+
+def describe_char(char: str) -> str:
+    """Name a character safely for an error message (no raw control bytes)."""
+    if char.isprintable() and not char.isspace():
+        return repr(char)
+    return f"U+{ord(char):04X}"
+
+
+def normalize_domain(text: str) -> str:
+    """Return ``text`` as a lower-case IDNA 2008 A-label domain, or raise AddressError.
+
+    UTS 46 mapping (as the ``idna`` package does it) folds case and width, so
+    ``Bücher.Example`` and ``xn--bcher-kva.example`` are the same key.
+    """
+    name = text[:-1] if text.endswith(".") else text
+    if not name:
+        raise AddressError("the domain is empty")
+    for char in name:
+        if unicodedata.category(char)[0] == "C" or char.isspace():
+            raise AddressError(f"the domain contains {describe_char(char)}")
+    try:
+        encoded = idna.encode(name, uts46=True, std3_rules=True, transitional=False)
+    except (idna.IDNAError, UnicodeError) as error:
+        raise AddressError(f"the domain is not a valid domain name ({error})") from None
+    return encoded.decode("ascii").lower()
+
+
+def display_domain(ascii_domain: str) -> str:
+    """The Unicode (U-label) form of an A-label domain, for people to read."""
+    try:
+        return idna.decode(ascii_domain)
+    except (idna.IDNAError, UnicodeError):
+        return ascii_domain
+
+
+def _check_local_part(local: str) -> None:
+    if not local:
+        raise AddressError("the part before '@' is empty")
+    if len(local.encode("utf-8")) > MAX_LOCAL_LENGTH:
+        raise AddressError(f"the part before '@' is longer than {MAX_LOCAL_LENGTH} octets")
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        raise AddressError("the part before '@' has a misplaced '.'")
+    for char in local:
+        if char == "." or _ATEXT_ASCII.fullmatch(char):
+            continue
+        if ord(char) > 0x7F and unicodedata.category(char)[0] not in "CZ":
+            continue  # RFC 6531 (SMTPUTF8) lets letters of any script stand here
+        raise AddressError(
+            f"the part before '@' contains {describe_char(char)}, "
+            "which an unquoted address cannot hold"
+        )
+
+
+def parse_address(text: str) -> EmailAddress:
+    """Parse an address as a client sends it (``?emailaddress=``, POX, profile form)."""
+    if len(text) > MAX_ADDRESS_LENGTH:
+        raise AddressError(f"the address is longer than {MAX_ADDRESS_LENGTH} characters")
+    if "\ufffd" in text:
+        raise AddressError("the address is not valid UTF-8")
+    if "@" not in text:
+        raise AddressError("the address has no '@'")
+    local, _, domain = text.rpartition("@")
+    _check_local_part(local)
+    if not domain:
+        raise AddressError("the part after '@' is empty")
+    return EmailAddress(local=local, domain=normalize_domain(domain))
+
+
+def host_without_port(host: str) -> str:
+    """Strip a ``:port`` suffix from a Host header value (IPv6 literals stay whole)."""
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host

@@ -1,0 +1,24 @@
+"""The ``autoconfig`` admin command (click, as Flask uses).
+
+Each command lives in its own module; this one only assembles the group.
+Exit status: 0 success, 1 a finding or bad input (with a message, never a traceback).
+"""
+
+from __future__ import annotations
+
+import click
+
+from autoconfig.cli.check import check
+from autoconfig.cli.render import render
+from autoconfig.cli.schema import schema
+from autoconfig.cli.serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="autoconfig")
+def main() -> None:
+    """Serve and check mail-client autoconfiguration from domain files."""
+
+
+for command in (check, render, schema, serve):
+    main.add_command(command)

@@ -1,0 +1,37 @@
+"""``autoconfig check [DIR]``: validate domain files before deploying or reloading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from autoconfig.cli.common import default_domains_dir, domains_option
+from autoconfig.lint import lint
+from autoconfig.loader import display_path
+from autoconfig.registry import NoValidDomainsError, load_directory
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@domains_option
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+def check(directory: Path | None, domains_dir: Path | None, strict: bool) -> None:
+    """Validate every domain file in DIRECTORY; print every error and warning."""
+    directory = directory or domains_dir or default_domains_dir()
+    try:
+        registry = load_directory(directory)
+    except NoValidDomainsError as error:
+        raise click.ClickException(str(error)) from None
+    warnings = [finding for loaded in registry.files for finding in lint(loaded)]
+    for finding in registry.errors:
+        click.echo(str(finding))
+    for finding in warnings:
+        click.echo(str(finding))
+    files = len({f.path for f in registry.files} | {e.file for e in registry.errors})
+    click.echo(
+        f"{display_path(directory)}: {files} files, {len(registry.by_domain)} domains served,"
+        f" {len(registry.errors)} errors, {len(warnings)} warnings"
+    )
+    if registry.errors or not registry.by_domain or (strict and warnings):
+        raise SystemExit(1)

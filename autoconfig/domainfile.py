@@ -1,0 +1,265 @@
+"""The domain file format (the YAML contract), validated by pydantic.
+
+pydantic gives us typed validation, precise error locations (which ``loader``
+maps onto file lines) and the JSON Schema that ``autoconfig schema`` prints for
+editors, all from this one definition. Validated files become ``model`` records.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+
+from autoconfig.address import AddressError, normalize_domain
+from autoconfig.model import (
+    PLACEHOLDER_DOMAIN,
+    STANDARD_PORTS,
+    USERNAME_PLACEHOLDERS,
+    Auth,
+    DomainConfig,
+    Pop3Options,
+    Protocol,
+    Security,
+    Server,
+)
+
+_PLACEHOLDER = re.compile(r"%[A-Za-z]+%")
+_LDH = re.compile(r"[a-z0-9.-]*")
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+def _no_control_chars(text: str) -> str:
+    if any(not c.isprintable() for c in text):
+        raise ValueError("expected text without control characters or line breaks")
+    return text
+
+
+def _domain_name(text: str) -> str:
+    try:
+        return normalize_domain(text)
+    except AddressError as error:
+        raise ValueError(f"expected a domain name, but {error}") from None
+
+
+def _host_template(text: str) -> str:
+    """A host name, where ``%EMAILDOMAIN%`` may stand for the user's domain."""
+    for placeholder in _PLACEHOLDER.findall(text):
+        if placeholder != PLACEHOLDER_DOMAIN:
+            raise ValueError(f"expected a host name; {placeholder} is not allowed here")
+    if PLACEHOLDER_DOMAIN not in text:
+        return _domain_name(text)
+    rest = text.replace(PLACEHOLDER_DOMAIN, "").lower()
+    if not _LDH.fullmatch(rest):
+        raise ValueError("expected ASCII letters, digits, '-' and '.' around %EMAILDOMAIN%")
+    checked = _domain_name(text.replace(PLACEHOLDER_DOMAIN, "example.org"))
+    if not checked:
+        raise ValueError("expected a host name")
+    return text.replace(PLACEHOLDER_DOMAIN, "\0").lower().replace("\0", PLACEHOLDER_DOMAIN)
+
+
+def _username_template(text: str) -> str:
+    _no_control_chars(text)
+    for placeholder in _PLACEHOLDER.findall(text):
+        if placeholder not in USERNAME_PLACEHOLDERS:
+            raise ValueError(
+                f"expected literal text or the placeholders {', '.join(USERNAME_PLACEHOLDERS)};"
+                f" {placeholder} is not one of them"
+            )
+    return text
+
+
+def _http_url(text: str) -> str:
+    try:
+        _HTTP_URL.validate_python(text)
+    except ValidationError:
+        raise ValueError("expected an http:// or https:// URL") from None
+    return text
+
+
+def _mx_pattern(text: str) -> str:
+    wildcard = text.startswith("*.")
+    name = _domain_name(text[2:] if wildcard else text)
+    return f"*.{name}" if wildcard else name
+
+
+def _word_or_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _security_alias(value: Any) -> Any:
+    return Security.TLS.value if value == "ssl" else value
+
+
+def _auth_list(methods: list[Auth]) -> list[Auth]:
+    if len(set(methods)) != len(methods):
+        raise ValueError("expected each method once")
+    if Auth.NONE in methods and len(methods) > 1:
+        raise ValueError("expected 'none' alone, not combined with other methods")
+    return methods
+
+
+Text = Annotated[StrictStr, Field(min_length=1, max_length=100), AfterValidator(_no_control_chars)]
+DomainName = Annotated[StrictStr, AfterValidator(_domain_name)]
+HostTemplate = Annotated[
+    StrictStr,
+    AfterValidator(_host_template),
+    Field(description="Host name; may contain %EMAILDOMAIN% (hosters: mail.%EMAILDOMAIN%)."),
+]
+UsernameTemplate = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=255),
+    AfterValidator(_username_template),
+    Field(description="Login name: text, %EMAILADDRESS%, %EMAILLOCALPART% or %EMAILDOMAIN%."),
+]
+Url = Annotated[StrictStr, AfterValidator(_http_url), Field(json_schema_extra={"format": "uri"})]
+PortNumber = Annotated[StrictInt, Field(ge=1, le=65535)]
+SecurityWord = Annotated[
+    Security,
+    BeforeValidator(_security_alias),
+    WithJsonSchema({"enum": ["tls", "ssl", "starttls", "none"], "type": "string"}),
+    Field(description="tls (implicit TLS, clients say SSL; alias ssl) | starttls | none"),
+]
+AuthMethods = Annotated[
+    list[Auth],
+    BeforeValidator(_word_or_list),
+    Field(min_length=1),
+    AfterValidator(_auth_list),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"$ref": "#/$defs/Auth"},
+                {"type": "array", "items": {"$ref": "#/$defs/Auth"}, "minItems": 1},
+            ],
+            "description": "A method, or a list in order of preference.",
+        }
+    ),
+]
+MxPattern = Annotated[StrictStr, AfterValidator(_mx_pattern)]
+
+
+class _Strict(BaseModel):
+    """Shared settings: unknown keys are errors, nothing changes after loading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pop3File(_Strict):
+    """``pop3:`` options of a POP3 server."""
+
+    leave_messages_on_server: StrictBool | None = None
+    days_to_leave: Annotated[StrictInt, Field(ge=1, le=36500)] | None = None
+    download_on_biff: StrictBool | None = None
+
+
+class _ServerFile(_Strict):
+    host: HostTemplate
+    port: PortNumber | None = Field(
+        default=None, description="Default: the standard port for protocol and security."
+    )
+    security: SecurityWord
+    auth: AuthMethods = Field(default_factory=lambda: [Auth.PASSWORD])
+    username: UsernameTemplate = "%EMAILADDRESS%"
+
+
+class IncomingFile(_ServerFile):
+    """One ``incoming:`` entry."""
+
+    protocol: Literal[Protocol.IMAP, Protocol.POP3]
+    pop3: Pop3File | None = None
+
+    @model_validator(mode="after")
+    def _pop3_only_for_pop3(self) -> IncomingFile:
+        if self.pop3 is not None and self.protocol is not Protocol.POP3:
+            raise ValueError("expected pop3 options only on a pop3 server")
+        return self
+
+
+class OutgoingFile(_ServerFile):
+    """One ``outgoing:`` entry."""
+
+    protocol: Literal[Protocol.SMTP] = Protocol.SMTP
+
+
+class DomainFile(_Strict):
+    """A whole domain file."""
+
+    model_config = ConfigDict(
+        title="autoconfig domain file",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    name: Text = Field(description="Shown by clients (Thunderbird displayName, profile name).")
+    short_name: Annotated[Text, Field(max_length=40)] | None = None
+    domains: list[DomainName] = Field(
+        min_length=1, description="Mail domains served by this file; the first one is the id."
+    )
+    incoming: list[IncomingFile] = Field(min_length=1, description="In order of preference.")
+    outgoing: list[OutgoingFile] = Field(min_length=1, description="In order of preference.")
+    webmail: Url | None = None
+    help_url: Url | None = None
+    caldav: Url | None = None
+    carddav: Url | None = None
+    mx: list[MxPattern] | None = Field(
+        default=None,
+        description="Serve any domain whose best MX matches one of these host names or"
+        " '*.suffix' patterns with this file's settings.",
+    )
+
+    @model_validator(mode="after")
+    def _domains_once(self) -> DomainFile:
+        if len(set(self.domains)) != len(self.domains):
+            raise ValueError("expected each domain once in 'domains'")
+        return self
+
+
+def _server(entry: IncomingFile | OutgoingFile) -> Server:
+    pop3 = None
+    if isinstance(entry, IncomingFile) and entry.pop3 is not None:
+        pop3 = Pop3Options(**entry.pop3.model_dump())
+    return Server(
+        protocol=entry.protocol,
+        host=entry.host,
+        port=entry.port or STANDARD_PORTS[(entry.protocol, entry.security)],
+        security=entry.security,
+        auth=tuple(entry.auth),
+        username=entry.username,
+        pop3=pop3,
+    )
+
+
+def to_record(document: DomainFile, source: str) -> DomainConfig:
+    """Turn a validated file into the frozen record renderers use."""
+    return DomainConfig(
+        source=source,
+        name=document.name,
+        short_name=document.short_name,
+        domains=tuple(document.domains),
+        incoming=tuple(_server(s) for s in document.incoming),
+        outgoing=tuple(_server(s) for s in document.outgoing),
+        webmail=document.webmail,
+        help_url=document.help_url,
+        caldav=document.caldav,
+        carddav=document.carddav,
+        mx=tuple(document.mx or ()),
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a domain file, for yaml-language-server and other editors."""
+    return DomainFile.model_json_schema(mode="validation")

@@ -1,0 +1,28 @@
+"""The exceptions a request can end in; ``web.errors`` maps them to HTTP answers.
+
+One hierarchy, one mapping: views raise, they never build error responses.
+"""
+
+from __future__ import annotations
+
+
+class ClientError(Exception):
+    """Something the client sent that we cannot answer; never a 500."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequestError(ClientError):
+    """Malformed input: an address, a parameter, a header."""
+
+    status = 400
+
+
+class UnknownDomainError(ClientError):
+    """A well-formed domain that this server does not serve."""
+
+    status = 404

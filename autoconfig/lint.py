@@ -1,0 +1,73 @@
+"""Warnings about valid domain files: what real clients will do with them.
+
+Each rule cites the client behaviour it predicts (SPEC.md). Errors make a file
+unusable; these findings leave it served but tell the admin what to expect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from autoconfig.loader import Finding, KeyPath, LoadedFile, format_key_path
+from autoconfig.model import STANDARD_PORTS, Auth, Security, Server
+from autoconfig.thunderbird_oauth import THUNDERBIRD_OAUTH2_HOSTNAMES
+
+# Methods Thunderbird rejects on an incoming server (SPEC.md 1.3).
+_TB_INCOMING_REJECTS = {Auth.NONE, Auth.CLIENT_CERT}
+_PASSWORD_METHODS = {Auth.PASSWORD, Auth.PASSWORD_ENCRYPTED, Auth.NTLM, Auth.GSSAPI}
+
+
+def _servers(loaded: LoadedFile) -> Iterator[tuple[KeyPath, Server]]:
+    for index, server in enumerate(loaded.config.incoming):
+        yield ("incoming", index), server
+    for index, server in enumerate(loaded.config.outgoing):
+        yield ("outgoing", index), server
+
+
+def _server_findings(key_path: KeyPath, server: Server) -> Iterator[tuple[KeyPath, str]]:
+    incoming = key_path[0] == "incoming"
+    if server.security is Security.NONE:
+        yield (*key_path, "security"), (
+            "security: none sends passwords and mail in clear text; Thunderbird for Android"
+            " (K-9) rejects the whole document when any server is plain (SPEC.md 1.2)"
+        )
+    if not server.is_standard_port:
+        expected = STANDARD_PORTS[(server.protocol, server.security)]
+        yield (*key_path, "port"), (
+            f"port {server.port} is not the standard port for {server.protocol} with"
+            f" {server.security} ({expected}); Thunderbird's Autodiscover reader and Apple"
+            " devices choose TLS or STARTTLS by port (SPEC.md 2.3, 3.2)"
+        )
+    if server.port == 25 and not incoming:
+        yield (*key_path, "port"), (
+            "port 25 is for server-to-server relay; clients submit on 465 or 587"
+        )
+    auth = server.auth
+    if Auth.OAUTH2 in auth and server.host not in THUNDERBIRD_OAUTH2_HOSTNAMES:
+        after = auth[auth.index(Auth.OAUTH2) + 1 :]
+        if not any(method in _PASSWORD_METHODS for method in after):
+            yield (*key_path, "auth"), (
+                "oauth2 with no password method after it: Thunderbird has no OAuth2 provider"
+                f" for {server.host} and skips this server; add 'password' after 'oauth2'"
+                " (SPEC.md 1.3)"
+            )
+    if incoming and any(method in _TB_INCOMING_REJECTS for method in auth):
+        yield (*key_path, "auth"), (
+            "Thunderbird does not accept 'none' or 'client-cert' on an incoming server and"
+            " skips it (SPEC.md 1.3)"
+        )
+    if not server.username_depends_on_address and Auth.NONE not in auth:
+        yield (*key_path, "username"), (
+            f"every user gets the same login name {server.username!r}; did you mean a"
+            " placeholder such as %EMAILADDRESS%?"
+        )
+
+
+def lint(loaded: LoadedFile) -> list[Finding]:
+    """Warnings for one loaded file, each located at the key it is about."""
+    return [
+        Finding(loaded.path, loaded.line_of(at), format_key_path(at), message, "warning")
+        for key_path, server in _servers(loaded)
+        for at, message in _server_findings(key_path, server)
+    ]
+

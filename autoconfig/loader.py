@@ -1,0 +1,276 @@
+"""Reading domain files: YAML with line numbers, and admin-facing error messages.
+
+Each problem becomes one ``Finding`` that names the file, the line, the key
+path, what was expected and what was found, e.g.
+``domains/example.com.yaml:12: incoming[1].security: expected one of tls, starttls, none;
+got 'ssl '``. Every file is read and every problem reported, never only the first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from autoconfig.domainfile import DomainFile, to_record
+from autoconfig.model import DomainConfig
+
+KeyPath = tuple[str | int, ...]
+DOMAIN_FILE_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 1 << 20  # a domain file is a few hundred bytes; refuse anything absurd
+
+try:  # the C loader is several times faster, which matters with thousands of files
+    _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _SafeLoader = yaml.SafeLoader
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One error or warning about a domain file, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        what = f"{self.path}: {self.message}" if self.path else self.message
+        prefix = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{where}: {prefix}{what}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFile:
+    """A domain file that validated, with the line of every key for later warnings."""
+
+    path: str
+    config: DomainConfig
+    lines: Mapping[KeyPath, int] = field(repr=False)
+
+    def line_of(self, key_path: KeyPath) -> int | None:
+        """The line of ``key_path``, or of its nearest ancestor that has one."""
+        for end in range(len(key_path), -1, -1):
+            if key_path[:end] in self.lines:
+                return self.lines[key_path[:end]]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """The outcome of reading one file: a config, or the errors that stop it."""
+
+    path: str
+    loaded: LoadedFile | None
+    errors: tuple[Finding, ...]
+
+
+def format_key_path(key_path: Iterable[str | int]) -> str:
+    """``('incoming', 1, 'security')`` -> ``incoming[1].security``."""
+    text = ""
+    for part in key_path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _describe_found(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _allowed_keys(key_path: KeyPath) -> list[str]:
+    """The keys the format allows at ``key_path`` (for 'did you mean' hints)."""
+    model: type[BaseModel] = DomainFile
+    for part in key_path:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        nested = _model_in(annotation)
+        if nested is None:
+            return []
+        model = nested
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+# What each pydantic error type means in a domain file, in the admin's words.
+_EXPECTED: dict[str, str] = {
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "bool_type": "expected true or false",
+    "string_type": "expected text",
+    "model_type": "expected a mapping of keys to values",
+    "model_attributes_type": "expected a mapping of keys to values",
+    "dict_type": "expected a mapping of keys to values",
+    "list_type": "expected a list",
+    "too_short": "expected at least one entry",
+}
+_BOUNDS = ("less_than_equal", "greater_than_equal", "less_than", "greater_than")
+
+
+def _expected(error: ErrorDetails) -> str:
+    kind, message = error["type"], error["msg"]
+    if kind in ("literal_error", "enum"):
+        options = _QUOTED.findall(error.get("ctx", {}).get("expected", ""))
+        return f"expected one of {', '.join(options)}"
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    prefix = "expected a number " if kind in _BOUNDS else "expected "
+    return _EXPECTED.get(kind, prefix + message.removeprefix("Input should be ").rstrip("."))
+
+
+def _pydantic_findings(
+    source: str, error: ValidationError, lines: Mapping[KeyPath, int]
+) -> list[Finding]:
+    findings = []
+    for detail in error.errors(include_url=False):
+        # Drop pydantic's type tags (e.g. 'function-after[...]') so paths read like the file.
+        key_path: KeyPath = tuple(
+            part for part in detail["loc"] if isinstance(part, int) or "[" not in part
+        )
+        line = LoadedFile(source, None, lines).line_of(key_path)  # type: ignore[arg-type]
+        kind = detail["type"]
+        if kind == "missing":
+            message = "required key is missing"
+        elif kind == "extra_forbidden":
+            allowed = _allowed_keys(key_path[:-1])
+            close = difflib.get_close_matches(str(key_path[-1]), allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+            message = f"unknown key; {hint}"
+        else:
+            message = f"{_expected(detail)}; got {_describe_found(detail['input'])}"
+        findings.append(Finding(source, line, format_key_path(key_path), message))
+    return findings
+
+
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+def _to_python(
+    loader: yaml.SafeLoader, node: yaml.Node, key_path: KeyPath, lines: dict[KeyPath, int]
+) -> Any:
+    """Build plain Python data from a YAML node, recording the line of every key."""
+    lines.setdefault(key_path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                line = key_node.start_mark.line + 1
+                raise _DuplicateKeyError(format_key_path((*key_path, key)), line)
+            lines[(*key_path, key)] = key_node.start_mark.line + 1
+            result[key] = _to_python(loader, value_node, (*key_path, key), lines)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = enumerate(node.value)
+        return [_to_python(loader, item, (*key_path, i), lines) for i, item in items]
+    return loader.construct_object(node, deep=True)
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
+    """Parse YAML text; raise ``ValueError`` with a located message on bad syntax."""
+    lines: dict[KeyPath, int] = {}
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, lines
+        return _to_python(loader, node, (), lines), lines
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = " ".join(str(p) for p in (error.context, error.problem) if p)
+        raise ValueError(f"{source}{line}: YAML syntax error: {problem}") from None
+    except yaml.YAMLError as error:
+        raise ValueError(f"{source}: YAML error: {error}") from None
+    except _DuplicateKeyError as error:
+        raise ValueError(f"{source}:{error.line}: {error.key}: key appears twice") from None
+    finally:
+        loader.dispose()
+
+
+def load_file(path: Path, display_name: str | None = None) -> FileResult:
+    """Read and validate one domain file."""
+    source = display_name or str(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ValueError(f"{source}: larger than {MAX_FILE_BYTES} bytes; not a domain file")
+        text = path.read_bytes().decode("utf-8")
+        data, lines = parse_yaml(text, source)
+    except UnicodeDecodeError as error:
+        message = f"not UTF-8 text ({error.reason} at byte {error.start})"
+        return FileResult(source, None, (Finding(source, None, "", message),))
+    except OSError as error:
+        message = f"cannot read: {error.strerror}"
+        return FileResult(source, None, (Finding(source, None, "", message),))
+    except ValueError as error:
+        return FileResult(source, None, (_finding_from_text(str(error), source),))
+    if not isinstance(data, dict):
+        found = "an empty file" if data is None else _describe_found(data)
+        message = f"expected a mapping of keys (name, domains, incoming, outgoing); got {found}"
+        return FileResult(source, None, (Finding(source, 1, "", message),))
+    try:
+        document = DomainFile.model_validate(data)
+    except ValidationError as error:
+        return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
+    return FileResult(source, LoadedFile(source, to_record(document, source), lines), ())
+
+
+def _finding_from_text(text: str, source: str) -> Finding:
+    """Wrap a preformatted ``file:line: message`` string as a Finding."""
+    rest = text.removeprefix(f"{source}")
+    line = None
+    match = re.match(r":(\d+): (.*)", rest, re.DOTALL)
+    if match:
+        line, rest = int(match.group(1)), match.group(2)
+    else:
+        rest = rest.removeprefix(": ")
+    return Finding(source, line, "", rest)
+
+
+def domain_files(directory: Path) -> list[Path]:
+    """The domain files in ``directory``, sorted so that load order is stable."""
+    return sorted(
+        p for p in directory.iterdir() if p.suffix in DOMAIN_FILE_SUFFIXES and p.is_file()
+    )
+
+
+def display_path(path: Path) -> str:
+    """A path as admins want to read it: relative to the working directory if below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

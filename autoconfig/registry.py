@@ -1,0 +1,97 @@
+"""The immutable registry: served domain (normalised) -> its DomainConfig.
+
+Built once per (re)load from a directory of domain files. A file that fails
+to validate is reported; if an earlier registry had a good version of that
+file, that version keeps serving, so one typo never takes a domain offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from autoconfig.loader import (
+    FileResult,
+    Finding,
+    LoadedFile,
+    display_path,
+    domain_files,
+    load_file,
+)
+from autoconfig.model import DomainConfig
+
+
+class NoValidDomainsError(Exception):
+    """Raised when a directory yields no servable domain: the server must not start."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """Every served domain and alias, and what went wrong while building it."""
+
+    by_domain: Mapping[str, DomainConfig]
+    files: tuple[LoadedFile, ...]
+    errors: tuple[Finding, ...]
+    kept_previous: tuple[str, ...] = ()
+
+    def lookup(self, ascii_domain: str) -> DomainConfig | None:
+        """The config serving ``ascii_domain`` (already normalised), if any."""
+        return self.by_domain.get(ascii_domain)
+
+    @property
+    def configs(self) -> tuple[DomainConfig, ...]:
+        """One config per file, in load order."""
+        return tuple(f.config for f in self.files)
+
+
+def build_registry(results: list[FileResult], previous: Registry | None = None) -> Registry:
+    """Combine per-file results; a broken file falls back to its previous good version."""
+    previous_files = {f.path: f for f in previous.files} if previous else {}
+    errors: list[Finding] = []
+    kept: list[str] = []
+    accepted: list[LoadedFile] = []
+    owner: dict[str, LoadedFile] = {}
+    for result in results:
+        errors.extend(result.errors)
+        candidate = result.loaded
+        if candidate is None and result.path in previous_files:
+            candidate = previous_files[result.path]
+            kept.append(result.path)
+        if candidate is None:
+            continue
+        clashes = [
+            Finding(
+                candidate.path,
+                candidate.line_of(("domains", index)),
+                f"domains[{index}]",
+                f"{domain!r} is already served by {owner[domain].path}; this file is not loaded",
+            )
+            for index, domain in enumerate(candidate.config.domains)
+            if domain in owner
+        ]
+        if clashes:
+            errors.extend(clashes)
+            continue
+        accepted.append(candidate)
+        owner.update(dict.fromkeys(candidate.config.domains, candidate))
+    by_domain = {domain: loaded.config for domain, loaded in owner.items()}
+    return Registry(MappingProxyType(by_domain), tuple(accepted), tuple(errors), tuple(kept))
+
+
+def load_directory(directory: Path, previous: Registry | None = None) -> Registry:
+    """Read every domain file in ``directory`` into a new registry."""
+    if not directory.is_dir():
+        raise NoValidDomainsError(f"{display_path(directory)}: not a directory of domain files")
+    results = [load_file(path, display_path(path)) for path in domain_files(directory)]
+    return build_registry(results, previous)
+
+
+def require_domains(registry: Registry, directory: Path) -> Registry:
+    """Refuse a registry with nothing to serve, with every error in the message."""
+    if registry.by_domain:
+        return registry
+    lines = [f"{display_path(directory)}: no valid domain file; the server will not start"]
+    lines += [str(error) for error in registry.errors]
+    raise NoValidDomainsError("\n".join(lines))

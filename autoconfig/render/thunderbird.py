@@ -1,0 +1,101 @@
+"""Thunderbird autoconfig (clientConfig 1.1), also read by K-9/Thunderbird for
+Android, Evolution, KMail, Delta Chat and FairEmail.
+
+Placeholders stay literal (``%EMAILADDRESS%``), so one document per domain file
+serves every user and can be rendered once per load and cached by proxies.
+Element names and values follow SPEC.md section 1 (Thunderbird's readFromXML).
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from autoconfig.model import Auth, DomainConfig, Pop3Options, Security, Server
+
+# socketType words, case-sensitive (SPEC.md 1.2; TB readFromXML).
+SOCKET_TYPE: dict[Security, str] = {
+    Security.TLS: "SSL",
+    Security.STARTTLS: "STARTTLS",
+    Security.NONE: "plain",
+}
+
+# authentication words (SPEC.md 1.3; TB readFromXML / AccountConfig).
+AUTHENTICATION: dict[Auth, str] = {
+    Auth.PASSWORD: "password-cleartext",
+    Auth.PASSWORD_ENCRYPTED: "password-encrypted",
+    Auth.NTLM: "NTLM",
+    Auth.GSSAPI: "GSSAPI",
+    Auth.OAUTH2: "OAuth2",
+    Auth.CLIENT_CERT: "TLS-client-cert",
+    Auth.NONE: "none",
+}
+
+# DAV sections use HTTP authentication words (SPEC.md 1.2, addressBook/calendar).
+DAV_AUTHENTICATION = "http-basic"
+DAV_USERNAME = "%EMAILADDRESS%"
+
+
+def _text(parent: etree._Element, tag: str, value: str) -> etree._Element:
+    element = etree.SubElement(parent, tag)
+    element.text = value
+    return element
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"  # TB accepts only these literals (SPEC.md 1.2)
+
+
+def _pop3(parent: etree._Element, options: Pop3Options) -> None:
+    pop3 = etree.SubElement(parent, "pop3")
+    if options.leave_messages_on_server is not None:
+        _text(pop3, "leaveMessagesOnServer", _boolean(options.leave_messages_on_server))
+    if options.days_to_leave is not None:
+        _text(pop3, "daysToLeaveMessagesOnServer", str(options.days_to_leave))
+    if options.download_on_biff is not None:
+        _text(pop3, "downloadOnBiff", _boolean(options.download_on_biff))
+
+
+def _server(parent: etree._Element, tag: str, server: Server) -> None:
+    element = etree.SubElement(parent, tag, type=server.protocol.value)
+    _text(element, "hostname", server.host)
+    _text(element, "port", str(server.port))
+    _text(element, "socketType", SOCKET_TYPE[server.security])
+    for method in server.auth:
+        _text(element, "authentication", AUTHENTICATION[method])
+    _text(element, "username", server.username)
+    if server.pop3 is not None:
+        _pop3(element, server.pop3)
+
+
+def _dav(parent: etree._Element, tag: str, kind: str, url: str) -> None:
+    element = etree.SubElement(parent, tag, type=kind)
+    _text(element, "username", DAV_USERNAME)
+    _text(element, "authentication", DAV_AUTHENTICATION)
+    _text(element, "serverURL", url)
+
+
+def render_thunderbird(config: DomainConfig) -> bytes:
+    """The clientConfig 1.1 document for ``config``, with its XML declaration."""
+    root = etree.Element("clientConfig", version="1.1")
+    provider = etree.SubElement(root, "emailProvider", id=config.id)
+    for domain in config.domains:
+        _text(provider, "domain", domain)
+    _text(provider, "displayName", config.name)
+    if config.short_name:
+        _text(provider, "displayShortName", config.short_name)
+    for server in config.incoming:
+        _server(provider, "incomingServer", server)
+    for server in config.outgoing:
+        _server(provider, "outgoingServer", server)
+    if config.help_url:
+        documentation = etree.SubElement(provider, "documentation", url=config.help_url)
+        _text(documentation, "descr", f"{config.name}: mail set-up help").set("lang", "en")
+    if config.webmail:
+        webmail = etree.SubElement(root, "webMail")
+        etree.SubElement(webmail, "loginPage", url=config.webmail)
+    if config.carddav:
+        _dav(root, "addressBook", "carddav", config.carddav)
+    if config.caldav:
+        _dav(root, "calendar", "caldav", config.caldav)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,0 +1,126 @@
+"""The configuration a running server holds, and how it is reloaded safely.
+
+A ``Snapshot`` (registry + the Thunderbird documents rendered once for it) is
+immutable; reload builds a new one and swaps a single reference, so requests
+never see half a configuration. A reload that fails keeps the last good one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from autoconfig.loader import domain_files
+from autoconfig.model import DomainConfig
+from autoconfig.registry import NoValidDomainsError, Registry, load_directory, require_domains
+from autoconfig.render.thunderbird import render_thunderbird
+
+log = logging.getLogger("autoconfig")
+
+Signature = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDocument:
+    """Response bytes with their strong ETag, computed once per load."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> RenderedDocument:
+        """Wrap ``body`` with an ETag derived from its content."""
+        return cls(body, hashlib.sha256(body).hexdigest()[:32])
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One loaded configuration: what every request in flight reads."""
+
+    registry: Registry
+    thunderbird: Mapping[str, RenderedDocument]
+    signature: Signature
+    loaded_at: float
+
+    def thunderbird_document(self, config: DomainConfig) -> RenderedDocument:
+        """The prerendered clientConfig document of ``config``'s file."""
+        return self.thunderbird[config.id]
+
+
+def directory_signature(directory: Path) -> Signature:
+    """Names, sizes and modification times of the domain files: changes mean reload."""
+    try:
+        files = domain_files(directory)
+        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    except OSError:
+        return ()
+
+
+def build_snapshot(directory: Path, previous: Snapshot | None = None) -> Snapshot:
+    """Load ``directory`` and render the per-domain documents once."""
+    signature = directory_signature(directory)
+    registry = load_directory(directory, previous.registry if previous else None)
+    documents = {c.id: RenderedDocument.of(render_thunderbird(c)) for c in registry.configs}
+    return Snapshot(registry, MappingProxyType(documents), signature, time.time())
+
+
+def log_registry(registry: Registry) -> None:
+    """Start-up and reload report: what was loaded, what was wrong."""
+    for error in registry.errors:
+        log.error("%s", error)
+    for path in registry.kept_previous:
+        log.warning("%s: keeping the last good version of this file", path)
+    log.info(
+        "serving %d domains from %d files (%d errors)",
+        len(registry.by_domain), len(registry.files), len(registry.errors),
+    )
+
+
+class ConfigStore:
+    """Holds the current snapshot and reloads it when the domain files change."""
+
+    def __init__(self, directory: Path, reload_interval: float) -> None:
+        self.directory = directory
+        self.reload_interval = reload_interval
+        snapshot = build_snapshot(directory)
+        require_domains(snapshot.registry, directory)
+        log_registry(snapshot.registry)
+        self._snapshot = snapshot
+        self._checked_at = time.monotonic()
+        self._lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The snapshot to answer with; checks for edits at most once per interval."""
+        if self.reload_interval and time.monotonic() - self._checked_at >= self.reload_interval:
+            self.reload_if_changed()
+        return self._snapshot
+
+    def reload_if_changed(self) -> bool:
+        """Rebuild if the files changed; one thread does it while the others keep serving."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self._checked_at = time.monotonic()
+            if directory_signature(self.directory) == self._snapshot.signature:
+                return False
+            return self._reload()
+        finally:
+            self._lock.release()
+
+    def _reload(self) -> bool:
+        try:
+            snapshot = build_snapshot(self.directory, self._snapshot)
+            require_domains(snapshot.registry, self.directory)
+        except NoValidDomainsError as error:
+            log.error("reload refused, the last good configuration keeps serving: %s", error)
+            return False
+        log_registry(snapshot.registry)
+        self._snapshot = snapshot
+        return True

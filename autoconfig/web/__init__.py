@@ -1,0 +1,1 @@
+"""Thin Flask views, one module per client family, and the error mapping."""

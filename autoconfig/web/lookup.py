@@ -1,0 +1,65 @@
+"""Who is asking? Turn a request's address or Host header into a served domain.
+
+Shared by every client's view, so the same address or host means the same
+domain everywhere, and every lookup failure is the same clean 400 or 404.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from autoconfig.address import (
+    AddressError,
+    EmailAddress,
+    host_without_port,
+    normalize_domain,
+    parse_address,
+)
+from autoconfig.errors import BadRequestError, UnknownDomainError
+from autoconfig.model import DomainConfig
+from autoconfig.state import ConfigStore, Snapshot
+
+STORE_KEY = "autoconfig.store"
+
+
+def current_store() -> ConfigStore:
+    """The store of the running app."""
+    store: ConfigStore = current_app.extensions[STORE_KEY]
+    return store
+
+
+def current_snapshot() -> Snapshot:
+    """The configuration to answer this request with."""
+    return current_store().snapshot
+
+
+def address_from(text: str) -> EmailAddress:
+    """Parse a client-supplied address, or raise a 400 that says what is wrong."""
+    try:
+        return parse_address(text)
+    except AddressError as error:
+        raise BadRequestError(f"invalid email address: {error}") from None
+
+
+def find_config(snapshot: Snapshot, ascii_domain: str) -> DomainConfig:
+    """The config serving ``ascii_domain``, or a 404."""
+    config = snapshot.registry.lookup(ascii_domain)
+    if config is None:
+        raise UnknownDomainError(f"no mail settings are served for {ascii_domain}")
+    return config
+
+
+def config_from_host(snapshot: Snapshot, host: str, prefixes: tuple[str, ...]) -> DomainConfig:
+    """The domain named by a Host header: ``<prefix><domain>`` or ``<domain>`` itself."""
+    try:
+        name = normalize_domain(host_without_port(host))
+    except AddressError as error:
+        raise BadRequestError(
+            f"no email address given and the Host header names no domain: {error}"
+        ) from None
+    candidates = [name] + [name[len(p):] for p in prefixes if name.startswith(p)]
+    for candidate in candidates:
+        config = snapshot.registry.lookup(candidate)
+        if config is not None:
+            return config
+    raise UnknownDomainError(f"no mail settings are served for host {name}")

@@ -1,0 +1,71 @@
+"""Start the real server (``autoconfig serve``: gunicorn) on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.http import free_port, request
+
+AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
+
+
+@dataclass
+class RunningServer:
+    """A gunicorn process serving a domains directory on ``base``."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        """Everything the server wrote so far (access log and errors)."""
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def run_server(
+    domains: Path,
+    log_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    workers: int = 2,
+    startup_timeout: float = 30.0,
+) -> Iterator[RunningServer]:
+    """Run ``autoconfig serve`` until the block ends; fail clearly if it never answers."""
+    port = free_port()
+    full_env = {**os.environ, "AUTOCONFIG_RELOAD_INTERVAL": "0.5", **(env or {})}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(AUTOCONFIG), "serve", "--bind", f"127.0.0.1:{port}", "--domains", str(domains),
+             "--workers", str(workers)],
+            stdout=log_file, stderr=subprocess.STDOUT, env=full_env,
+        )
+    server = RunningServer(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited with {process.returncode}:\n{server.log()}")
+            try:
+                if request(server.base, "/healthz", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server did not answer /healthz:\n{server.log()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,50 @@
+"""Debian programs the real-component tests need (nginx, nsd, chromium, ...).
+
+Missing programs are installed with apt-get when we are root (CI always is);
+otherwise the test is skipped with the install command, except under CI=true,
+where a missing program fails the test: CI must never skip silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+_apt_updated = False
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _apt_install(packages: list[str]) -> None:
+    global _apt_updated  # noqa: PLW0603 - one apt-get update per test session
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if not _apt_updated:
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
+        _apt_updated = True
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+        check=True, env=env, timeout=1200, stdout=subprocess.DEVNULL,
+    )
+
+
+def require_program(program: str, package: str, *extra_packages: str) -> Path:
+    """The path of ``program``, installing Debian ``package`` first if we can."""
+    found = shutil.which(program) or shutil.which(program, path="/usr/sbin:/sbin")
+    if found:
+        return Path(found)
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        _apt_install([package, *extra_packages])
+        found = shutil.which(program) or shutil.which(program, path="/usr/sbin:/sbin")
+        if found:
+            return Path(found)
+    message = f"{program} is missing: install it with `apt-get install {package}`"
+    if _in_ci():
+        pytest.fail(message + " (CI must run this test, not skip it)")
+    pytest.skip(message)
+    raise AssertionError("unreachable")  # pragma: no cover - pytest.skip raises
