@@ -9,6 +9,7 @@ echoing control characters back.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ MAX_LOCAL_LENGTH = 64  # RFC 5321 section 4.5.3.1.1
 
 # Characters RFC 5322 allows in an unquoted local part ("atext"), plus "." between atoms.
 _ATEXT_ASCII = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]")
+# An ASCII host name whose IDNA 2008 form is simply its lower case: letters, digits and
+# inner hyphens, no "xn--"/"ab--" labels (those need the full IDNA checks).
+_PLAIN_LABEL = re.compile(r"(?!..--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+MAX_DOMAIN_LENGTH = 253
 
 
 class AddressError(ValueError):
@@ -44,15 +49,27 @@ def describe_char(char: str) -> str:
     return f"U+{ord(char):04X}"
 
 
+def _is_plain_ascii(name: str) -> bool:
+    return (
+        name.isascii()
+        and len(name) <= MAX_DOMAIN_LENGTH
+        and all(_PLAIN_LABEL.fullmatch(label) for label in name.lower().split("."))
+    )
+
+
+@functools.lru_cache(maxsize=4096)
 def normalize_domain(text: str) -> str:
     """Return ``text`` as a lower-case IDNA 2008 A-label domain, or raise AddressError.
 
     UTS 46 mapping (as the ``idna`` package does it) folds case and width, so
-    ``Bücher.Example`` and ``xn--bcher-kva.example`` are the same key.
+    ``Bücher.Example`` and ``xn--bcher-kva.example`` are the same key. Plain ASCII
+    names skip the (slow, pure-Python) IDNA machinery: for them it only lower-cases.
     """
     name = text[:-1] if text.endswith(".") else text
     if not name:
         raise AddressError("the domain is empty")
+    if _is_plain_ascii(name):
+        return name.lower()
     for char in name:
         if unicodedata.category(char)[0] == "C" or char.isspace():
             raise AddressError(f"the domain contains {describe_char(char)}")

@@ -98,6 +98,13 @@ def _mx_pattern(text: str) -> str:
     return f"*.{name}" if wildcard else name
 
 
+def _each_once(domains: list[str]) -> list[str]:
+    repeated = sorted({d for d in domains if domains.count(d) > 1})
+    if repeated:
+        raise ValueError(f"expected each domain once; {', '.join(repeated)} appears twice")
+    return domains
+
+
 def _word_or_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
@@ -113,6 +120,8 @@ def _auth_list(methods: list[Auth]) -> list[Auth]:
         raise ValueError("expected 'none' alone, not combined with other methods")
     return methods
 
+
+_AUTH_SCHEMA: dict[str, Any] = {"type": "string", "enum": [method.value for method in Auth]}
 
 Text = Annotated[StrictStr, Field(min_length=1, max_length=100), AfterValidator(_no_control_chars)]
 DomainName = Annotated[StrictStr, AfterValidator(_domain_name)]
@@ -143,8 +152,8 @@ AuthMethods = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"$ref": "#/$defs/Auth"},
-                {"type": "array", "items": {"$ref": "#/$defs/Auth"}, "minItems": 1},
+                _AUTH_SCHEMA,
+                {"type": "array", "items": _AUTH_SCHEMA, "minItems": 1, "uniqueItems": True},
             ],
             "description": "A method, or a list in order of preference.",
         }
@@ -206,7 +215,7 @@ class DomainFile(_Strict):
 
     name: Text = Field(description="Shown by clients (Thunderbird displayName, profile name).")
     short_name: Annotated[Text, Field(max_length=40)] | None = None
-    domains: list[DomainName] = Field(
+    domains: Annotated[list[DomainName], AfterValidator(_each_once)] = Field(
         min_length=1, description="Mail domains served by this file; the first one is the id."
     )
     incoming: list[IncomingFile] = Field(min_length=1, description="In order of preference.")
@@ -221,11 +230,6 @@ class DomainFile(_Strict):
         " '*.suffix' patterns with this file's settings.",
     )
 
-    @model_validator(mode="after")
-    def _domains_once(self) -> DomainFile:
-        if len(set(self.domains)) != len(self.domains):
-            raise ValueError("expected each domain once in 'domains'")
-        return self
 
 
 def _server(entry: IncomingFile | OutgoingFile) -> Server:

@@ -9,6 +9,7 @@ got 'ssl '``. Every file is read and every problem reported, never only the firs
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from autoconfig.domainfile import DomainFile, to_record
 from autoconfig.model import DomainConfig
 
 KeyPath = tuple[str | int, ...]
+FileStamp = tuple[int, int]  # (modification time in ns, size): a changed file has a new one
 DOMAIN_FILE_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 1 << 20  # a domain file is a few hundred bytes; refuse anything absurd
 
@@ -56,6 +58,7 @@ class LoadedFile:
     path: str
     config: DomainConfig
     lines: Mapping[KeyPath, int] = field(repr=False)
+    stamp: FileStamp = (0, 0)
 
     def line_of(self, key_path: KeyPath) -> int | None:
         """The line of ``key_path``, or of its nearest ancestor that has one."""
@@ -222,8 +225,10 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
         loader.dispose()
 
 
-def load_file(path: Path, display_name: str | None = None) -> FileResult:
-    """Read and validate one domain file."""
+def load_file(
+    path: Path, display_name: str | None = None, stamp: FileStamp = (0, 0)
+) -> FileResult:
+    """Read and validate one domain file (``stamp``: its stat before reading)."""
     source = display_name or str(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
@@ -246,7 +251,7 @@ def load_file(path: Path, display_name: str | None = None) -> FileResult:
         document = DomainFile.model_validate(data)
     except ValidationError as error:
         return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
-    return FileResult(source, LoadedFile(source, to_record(document, source), lines), ())
+    return FileResult(source, LoadedFile(source, to_record(document, source), lines, stamp), ())
 
 
 def _finding_from_text(text: str, source: str) -> Finding:
@@ -261,11 +266,23 @@ def _finding_from_text(text: str, source: str) -> Finding:
     return Finding(source, line, "", rest)
 
 
+def scan_domain_files(directory: Path) -> dict[Path, FileStamp]:
+    """The domain files in ``directory`` with their stamps, in name order (= load order).
+
+    One ``stat`` per file: this runs every reload interval over thousands of files.
+    """
+    stamps = {}
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.endswith(DOMAIN_FILE_SUFFIXES) and entry.is_file():
+                status = entry.stat()
+                stamps[Path(entry.path)] = (status.st_mtime_ns, status.st_size)
+    return dict(sorted(stamps.items()))
+
+
 def domain_files(directory: Path) -> list[Path]:
     """The domain files in ``directory``, sorted so that load order is stable."""
-    return sorted(
-        p for p in directory.iterdir() if p.suffix in DOMAIN_FILE_SUFFIXES and p.is_file()
-    )
+    return list(scan_domain_files(directory))
 
 
 def display_path(path: Path) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -16,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from autoconfig.loader import domain_files
+from autoconfig.loader import FileStamp, scan_domain_files
 from autoconfig.model import DomainConfig
 from autoconfig.registry import NoValidDomainsError, Registry, load_directory, require_domains
 from autoconfig.render.thunderbird import render_thunderbird
 
 log = logging.getLogger("autoconfig")
 
-Signature = tuple[tuple[str, int, int], ...]
+Signature = tuple[tuple[Path, FileStamp], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,7 @@ class Snapshot:
 def directory_signature(directory: Path) -> Signature:
     """Names, sizes and modification times of the domain files: changes mean reload."""
     try:
-        files = domain_files(directory)
-        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+        return tuple(scan_domain_files(directory).items())
     except OSError:
         return ()
 
@@ -66,8 +66,17 @@ def build_snapshot(directory: Path, previous: Snapshot | None = None) -> Snapsho
     """Load ``directory`` and render the per-domain documents once."""
     signature = directory_signature(directory)
     registry = load_directory(directory, previous.registry if previous else None)
-    documents = {c.id: RenderedDocument.of(render_thunderbird(c)) for c in registry.configs}
+    documents = {c.id: _document(c, previous) for c in registry.configs}
     return Snapshot(registry, MappingProxyType(documents), signature, time.time())
+
+
+def _document(config: DomainConfig, previous: Snapshot | None) -> RenderedDocument:
+    """Render ``config`` unless the previous snapshot already holds this very record."""
+    if previous is not None:
+        old = previous.registry.lookup(config.id)
+        if old is config:
+            return previous.thunderbird[config.id]
+    return RenderedDocument.of(render_thunderbird(config))
 
 
 def log_registry(registry: Registry) -> None:
@@ -92,34 +101,49 @@ class ConfigStore:
         require_domains(snapshot.registry, directory)
         log_registry(snapshot.registry)
         self._snapshot = snapshot
-        self._checked_at = time.monotonic()
+        self._refused: Signature | None = None
         self._lock = threading.Lock()
+        self._watcher_pid: int | None = None
 
     @property
     def snapshot(self) -> Snapshot:
-        """The snapshot to answer with; checks for edits at most once per interval."""
-        if self.reload_interval and time.monotonic() - self._checked_at >= self.reload_interval:
-            self.reload_if_changed()
+        """The snapshot to answer with; never waits for a reload."""
+        if self.reload_interval and self._watcher_pid != os.getpid():
+            self._start_watcher()
         return self._snapshot
+
+    def _start_watcher(self) -> None:
+        """Watch the files from a thread of this process (started after gunicorn's fork)."""
+        self._watcher_pid = os.getpid()
+        threading.Thread(target=self._watch, name="autoconfig-reload", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.reload_interval)
+            try:
+                self.reload_if_changed()
+            except Exception:  # a bug here must not stop future reloads
+                log.exception("checking the domain files for changes failed")
 
     def reload_if_changed(self) -> bool:
         """Rebuild if the files changed; one thread does it while the others keep serving."""
         if not self._lock.acquire(blocking=False):
             return False
         try:
-            self._checked_at = time.monotonic()
-            if directory_signature(self.directory) == self._snapshot.signature:
+            signature = directory_signature(self.directory)
+            if signature in (self._snapshot.signature, self._refused):
                 return False
-            return self._reload()
+            return self._reload(signature)
         finally:
             self._lock.release()
 
-    def _reload(self) -> bool:
+    def _reload(self, signature: Signature) -> bool:
         try:
             snapshot = build_snapshot(self.directory, self._snapshot)
             require_domains(snapshot.registry, self.directory)
         except NoValidDomainsError as error:
             log.error("reload refused, the last good configuration keeps serving: %s", error)
+            self._refused = signature  # report once, not at every check
             return False
         log_registry(snapshot.registry)
         self._snapshot = snapshot

@@ -43,11 +43,11 @@ def load_registry(directory: Path | None) -> Registry:
 
 
 def parse_cli_address(text: str) -> EmailAddress:
-    """Parse an address given on the command line, with a usage error if malformed."""
+    """Parse an address given on the command line; exit 1 with the reason if malformed."""
     try:
         return parse_address(text)
     except AddressError as error:
-        raise click.BadParameter(str(error), param_hint="ADDRESS") from None
+        raise click.ClickException(f"invalid email address {text!r}: {error}") from None
 
 
 def config_for(registry: Registry, address: EmailAddress) -> DomainConfig:

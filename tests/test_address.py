@@ -1,0 +1,81 @@
+"""The one address parser every endpoint uses (pure function tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoconfig.address import AddressError, host_without_port, normalize_domain, parse_address
+
+
+@pytest.mark.parametrize(
+    ("text", "local", "domain"),
+    [
+        ("alice@example.com", "alice", "example.com"),
+        ("ALICE@EXAMPLE.COM", "ALICE", "example.com"),
+        ("first.last+tag@Example.Com", "first.last+tag", "example.com"),
+        ("o'brien@example.com", "o'brien", "example.com"),
+        ("alice@bücher.example", "alice", "xn--bcher-kva.example"),
+        ("alice@BÜCHER.example", "alice", "xn--bcher-kva.example"),
+        ("alice@xn--bcher-kva.example", "alice", "xn--bcher-kva.example"),
+        ("jörg@bücher.example", "jörg", "xn--bcher-kva.example"),
+        # UTS 46 maps full-width letters; IDNA 2008 keeps ß (IDNA 2003 would turn it into ss).
+        ("a@ｅｘａｍｐｌｅ.com", "a", "example.com"),
+        ("a@straße.example", "a", "xn--strae-oqa.example"),
+        ("a@example.com.", "a", "example.com"),
+    ],
+)
+def test_valid_addresses_are_normalised(text: str, local: str, domain: str) -> None:
+    address = parse_address(text)
+    assert (address.local, address.domain) == (local, domain)
+    assert str(address) == f"{local}@{domain}"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("alice.example.com", "has no '@'"),
+        ("@example.com", "part before '@' is empty"),
+        ("alice@", "part after '@' is empty"),
+        ("al ice@example.com", "U+0020"),
+        ("alice\r\n@example.com", "U+000D"),
+        ("<alice>@example.com", "'<'"),
+        ("alice(x)@example.com", "'('"),
+        ("a[b]@example.com", "'['"),
+        ("a\\b@example.com", "'\\\\'"),
+        ("a,b@example.com", "','"),
+        ("a;b@example.com", "';'"),
+        ("a:b@example.com", "':'"),
+        ('"quoted"@example.com', "'\"'"),
+        (".alice@example.com", "misplaced '.'"),
+        ("al..ice@example.com", "misplaced '.'"),
+        ("alice@exa mple.com", "U+0020"),
+        ("alice@example..com", "not a valid domain name"),
+        ("alice@-example.com", "not a valid domain name"),
+        ("alice@exa_mple.com", "not a valid domain name"),
+        ("alice@example.com\x00", "U+0000"),
+        ("a" * 65 + "@example.com", "longer than 64 octets"),
+        ("a@" + "b" * 250 + ".com", "longer than 254 characters"),
+        ("a\ufffd@example.com", "not valid UTF-8"),
+    ],
+)
+def test_malformed_addresses_say_what_is_wrong(text: str, reason: str) -> None:
+    with pytest.raises(AddressError) as raised:
+        parse_address(text)
+    assert reason in str(raised.value)
+
+
+def test_domain_labels_over_63_characters_are_refused() -> None:
+    with pytest.raises(AddressError, match="not a valid domain name"):
+        normalize_domain("a" * 64 + ".example")
+
+
+@pytest.mark.parametrize(
+    ("host", "bare"),
+    [
+        ("autoconfig.example.com:8000", "autoconfig.example.com"),
+        ("example.com", "example.com"),
+        ("[::1]:8000", "[::1]"),
+    ],
+)
+def test_host_header_port_is_stripped(host: str, bare: str) -> None:
+    assert host_without_port(host) == bare
