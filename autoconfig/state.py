@@ -113,8 +113,13 @@ class ConfigStore:
         return self._snapshot
 
     def _start_watcher(self) -> None:
-        """Watch the files from a thread of this process (started after gunicorn's fork)."""
+        """Watch the files from a thread of this process (started after gunicorn's fork).
+
+        A worker forked long after start-up (a respawn) first catches up with the files
+        as they are now; the reload reads only files changed since the last load.
+        """
         self._watcher_pid = os.getpid()
+        self.reload_if_changed()
         threading.Thread(target=self._watch, name="autoconfig-reload", daemon=True).start()
 
     def _watch(self) -> None:

@@ -45,7 +45,10 @@ def test_edits_take_effect_without_restart_and_typos_keep_the_last_good_file(
         assert b"<hostname>mail.example.com</hostname>" in request(server.base, QUERY).body
 
         example.write_text(original.replace("mail.example.com", "imap.example.com"))
-        assert wait_for(lambda: b"imap.example.com" in request(server.base, QUERY).body)
+        # Every worker reloads on its own: wait until all of them answer with the edit.
+        assert wait_for(
+            lambda: all(b"imap.example.com" in request(server.base, QUERY).body for _ in range(20))
+        )
 
         example.write_text(original.replace("security: tls", "security: 'ssl '", 1))
         assert wait_for(lambda: "keeping the last good version" in server.log())
