@@ -1,0 +1,215 @@
+"""Microsoft Autodiscover answers: POX settings (Outlook 2006a), POX errors, v2 JSON.
+
+Pure functions: a ``DomainConfig`` plus what the view validated goes in,
+response bytes come out. Nothing from a request is echoed except a validated
+address (in ``LoginName``) or, in the v2 ``InvalidProtocol`` message, the
+protocol value stripped to ASCII letters and digits. Element names, order and
+values follow SPEC.md 2.3-2.6.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import time
+from typing import Any
+
+from lxml import etree
+
+from autoconfig.address import EmailAddress
+from autoconfig.model import (
+    PLACEHOLDER_DOMAIN,
+    Auth,
+    DomainConfig,
+    Protocol,
+    Security,
+    Server,
+)
+from autoconfig.pox import (
+    ERROR_MESSAGES,
+    NS_MOBILESYNC_RESPONSE,
+    NS_OUTLOOK_RESPONSE,
+    NS_RESPONSE,
+    ErrorCode,
+)
+
+# Protocol/Type words (SPEC.md 2.3, MicrosoftDocs type-pox).
+PROTOCOL_TYPE: dict[Protocol, str] = {
+    Protocol.IMAP: "IMAP",
+    Protocol.POP3: "POP3",
+    Protocol.SMTP: "SMTP",
+}
+
+# SSL and Encryption, always both (SPEC.md 2.3 and 6 item 3): Outlook 2010+ reads
+# Encryption (SSL = implicit TLS, TLS = STARTTLS), Outlook 2007 only SSL, and the SSL
+# default is "on", so plaintext needs SSL=off spelled out (MS-OXDSCLI ssl a02659dd).
+SSL_ENCRYPTION: dict[Security, tuple[str, str]] = {
+    Security.TLS: ("on", "SSL"),
+    Security.STARTTLS: ("on", "TLS"),
+    Security.NONE: ("off", "None"),
+}
+
+# SPA (Secure Password Authentication = NTLM/Kerberos) defaults to "on" when absent
+# (SPEC.md 2.3 and 6 item 2), so it is always emitted, "on" only for these methods.
+SPA_METHODS: frozenset[Auth] = frozenset({Auth.NTLM, Auth.GSSAPI})
+
+# POX has no words for OAuth2 or client certificates (SPEC.md 2.3): Outlook then
+# uses the next method of the file's list; a server offering only these gets the
+# password settings, the best Outlook can do with it.
+POX_INEXPRESSIBLE: frozenset[Auth] = frozenset({Auth.OAUTH2, Auth.CLIENT_CERT})
+
+# Hours a client may keep the settings before asking again (SPEC.md 2.3: default 1).
+TTL_HOURS = 1
+
+V2_PROTOCOL = "AutodiscoverV1"
+V2_PROTOCOL_MAX_ECHO = 32  # characters of a rejected Protocol value shown back (SPEC.md 6 item 9)
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
+
+
+def _default_namespace(namespace: str) -> dict[Any, str]:
+    """An nsmap declaring ``namespace`` as the default (lxml's key for that is None)."""
+    return {None: namespace}
+
+
+def _text(parent: etree._Element, name: str, value: str) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{NS_OUTLOOK_RESPONSE}}}{name}")
+    element.text = value
+    return element
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def outlook_auth(server: Server) -> Auth:
+    """The method Outlook ends up using: the first one POX can express."""
+    usable = [method for method in server.auth if method not in POX_INEXPRESSIBLE]
+    return usable[0] if usable else Auth.PASSWORD
+
+
+def _protocol(
+    account: etree._Element,
+    server: Server,
+    domain: str,
+    address: EmailAddress | None,
+    incoming_username: str | None,
+) -> None:
+    element = etree.SubElement(account, f"{{{NS_OUTLOOK_RESPONSE}}}Protocol")
+    _text(element, "Type", PROTOCOL_TYPE[server.protocol])
+    _text(element, "TTL", str(TTL_HOURS))
+    _text(element, "Server", server.host.replace(PLACEHOLDER_DOMAIN, domain))
+    _text(element, "Port", str(server.port))
+    if address is not None:
+        _text(element, "LoginName", server.username_for(address))
+    elif not server.username_depends_on_address:
+        _text(element, "LoginName", server.username)
+    _text(element, "DomainRequired", "off")
+    auth = outlook_auth(server)
+    _text(element, "SPA", _on_off(auth in SPA_METHODS))
+    ssl, encryption = SSL_ENCRYPTION[server.security]
+    _text(element, "SSL", ssl)
+    _text(element, "Encryption", encryption)
+    _text(element, "AuthRequired", _on_off(auth is not Auth.NONE))
+    if server.protocol is Protocol.SMTP:
+        # "Use the same settings as my incoming server": true when the login is the same.
+        same_login = auth is not Auth.NONE and server.username == incoming_username
+        _text(element, "UsePOPAuth", _on_off(same_login))
+        _text(element, "SMTPLast", "off")  # SMTP-after-POP: no domain file says so
+
+
+def _serialize(root: etree._Element) -> bytes:
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def render_pox_settings(
+    config: DomainConfig, domain: str, address: EmailAddress | None = None
+) -> bytes:
+    """The Outlook 2006a settings response for ``domain`` (served by ``config``).
+
+    With ``address`` every ``LoginName`` is that user's; without (a GET that only
+    names a domain) ``LoginName`` is left out where it depends on the address.
+    No ``User`` element: its ``DisplayName`` would be a person's name, which we do
+    not know, and Outlook would show whatever we put there.
+    """
+    root = etree.Element(f"{{{NS_RESPONSE}}}Autodiscover", nsmap=_default_namespace(NS_RESPONSE))
+    response = etree.SubElement(
+        root, f"{{{NS_OUTLOOK_RESPONSE}}}Response", nsmap=_default_namespace(NS_OUTLOOK_RESPONSE)
+    )
+    account = etree.SubElement(response, f"{{{NS_OUTLOOK_RESPONSE}}}Account")
+    _text(account, "AccountType", "email")
+    _text(account, "Action", "settings")
+    incoming_username = config.incoming[0].username if config.incoming else None
+    for server in (*config.incoming, *config.outgoing):
+        _protocol(account, server, domain, address, incoming_username)
+    return _serialize(root)
+
+
+def format_error_time(now: time) -> str:
+    """``Time`` attribute: time of day, ``hh:mm:ss.ffffff`` (SPEC.md 2.4)."""
+    return now.strftime("%H:%M:%S.%f")
+
+
+def render_pox_error(
+    code: ErrorCode, now: time, server_id: int, *, reason: str = "", mobilesync: bool = False
+) -> bytes:
+    """A POX ``Error`` response (SPEC.md 2.4); ``mobilesync`` wraps it as MS-ASCMD 4.2.4
+    does for ActiveSync clients (SPEC.md 2.5): ``Response`` in the mobilesync namespace.
+
+    ``server_id`` is the ``Id`` attribute (unsigned, identifies this server);
+    ``reason`` goes into ``DebugData`` and must be one of our fixed texts.
+    """
+    root = etree.Element(f"{{{NS_RESPONSE}}}Autodiscover", nsmap=_default_namespace(NS_RESPONSE))
+    if mobilesync:
+        namespace = NS_MOBILESYNC_RESPONSE
+        response = etree.SubElement(
+            root, f"{{{namespace}}}Response", nsmap=_default_namespace(namespace)
+        )
+    else:
+        namespace = NS_RESPONSE
+        response = etree.SubElement(root, f"{{{namespace}}}Response")
+    error = etree.SubElement(
+        response, f"{{{namespace}}}Error", Time=format_error_time(now), Id=str(server_id)
+    )
+    etree.SubElement(error, f"{{{namespace}}}ErrorCode").text = str(int(code))
+    etree.SubElement(error, f"{{{namespace}}}Message").text = ERROR_MESSAGES[code]
+    etree.SubElement(error, f"{{{namespace}}}DebugData").text = reason or None
+    return _serialize(root)
+
+
+# --- Autodiscover v2 (JSON, SPEC.md 2.6) ------------------------------------------------
+
+
+def v2_pox_url(config: DomainConfig) -> str:
+    """Where Outlook should POST next: built from the domain file, never from Host
+    (SPEC.md 6 item 8). The file's first domain is the provider's own, so a hoster's
+    customer domains all point at the hoster's ``autodiscover.`` host and certificate."""
+    return f"https://autodiscover.{config.id}/autodiscover/autodiscover.xml"
+
+
+def _json(document: dict[str, str]) -> bytes:
+    return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def render_v2(config: DomainConfig) -> bytes:
+    """The ``AutodiscoverV1`` answer: the POX URL for this domain."""
+    return _json({"Protocol": V2_PROTOCOL, "Url": v2_pox_url(config)})
+
+
+def sanitize_protocol(raw: str) -> str:
+    """A rejected Protocol value as it may be shown back: ASCII letters and digits only."""
+    return _NOT_ALNUM.sub("", raw)[:V2_PROTOCOL_MAX_ECHO]
+
+
+def render_v2_invalid_protocol(raw: str) -> bytes:
+    """Microsoft's ``InvalidProtocol`` error (SPEC.md 2.6), with the value sanitised."""
+    return render_v2_error(
+        "InvalidProtocol",
+        f"The given protocol value '{sanitize_protocol(raw)}' is invalid. "
+        f"Supported values are '{V2_PROTOCOL}'",
+    )
+
+
+def render_v2_error(error_code: str, message: str) -> bytes:
+    """A v2 error body in Microsoft's shape; ``message`` holds no raw request text."""
+    return _json({"ErrorCode": error_code, "ErrorMessage": message})

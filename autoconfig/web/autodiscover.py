@@ -1,0 +1,247 @@
+"""Outlook Autodiscover endpoints: POX (POST, and GET for Delta Chat) and v2 JSON.
+
+Paths match in any letter case (SPEC.md 2.1, 5.5: Outlook sends
+``/Autodiscover/Autodiscover.xml``). Every error raised here answers in the
+endpoint's own format: a POX ``Error`` (``text/xml``) or v2 JSON, never the
+app's plain text. Credentials are neither needed nor read: Thunderbird sends
+``Authorization: Basic`` with the user's password, and nothing here looks at
+headers other than Content-Type, Content-Length and Host, or logs a body.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, Map
+
+from autoconfig.address import host_without_port, normalize_domain
+from autoconfig.errors import ClientError, UnknownDomainError
+from autoconfig.model import DomainConfig
+from autoconfig.pox import MAX_BODY_BYTES, ErrorCode, PoxError, parse_request
+from autoconfig.render.autodiscover import (
+    V2_PROTOCOL,
+    render_pox_error,
+    render_pox_settings,
+    render_v2,
+    render_v2_error,
+    render_v2_invalid_protocol,
+)
+from autoconfig.web.lookup import address_from, config_from_host, current_snapshot, find_config
+
+log = logging.getLogger("autoconfig")
+
+blueprint = Blueprint("autodiscover", __name__)
+
+POX_CONTENT_TYPE = "text/xml; charset=utf-8"  # SPEC.md 5.3, errors included
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+# Content types a POX body may come with; none at all is tolerated too. Outlook,
+# Thunderbird and ActiveSync send text/xml (MS-ASCMD 2.2.1.1); a form post is no client.
+XML_MIMETYPES = frozenset({"", "text/xml", "application/xml"})
+# Clients look for the POX URL on <domain> and autodiscover.<domain> (SPEC.md 2.1).
+HOST_PREFIXES = ("autodiscover.",)
+_READ_CHUNK = 16 * 1024
+_V2_ENDPOINTS = frozenset({"autodiscover.v2_query", "autodiscover.v2_path"})
+
+
+class AnyCase(BaseConverter):
+    """One fixed path segment in any letter case: ``<autodiscover_anycase("x"):_>``."""
+
+    def __init__(self, url_map: Map, word: str) -> None:
+        super().__init__(url_map)
+        self.regex = f"(?i:{re.escape(word)})"
+
+
+def _register_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["autodiscover_anycase"] = AnyCase
+
+
+blueprint.record_once(_register_converter)  # before the rules below are added
+
+
+def _any_case(path: str) -> str:
+    """A rule whose every segment matches in any letter case."""
+    segments = [s for s in path.split("/") if s]
+    return "".join(
+        f'/<autodiscover_anycase("{segment}"):_{index}>' for index, segment in enumerate(segments)
+    )
+
+
+POX_RULE = _any_case("/autodiscover/autodiscover.xml")
+V2_RULE = _any_case("/autodiscover/autodiscover.json")
+V2_PATH_RULE = _any_case("/autodiscover/autodiscover.json/v1.0") + "/<path:address>"
+
+
+@cache
+def server_id() -> int:
+    """The ``Id`` of POX errors: a stable hash of this host's name, as Exchange does."""
+    return zlib.crc32(socket.gethostname().encode("utf-8", "replace"))
+
+
+def _pox_response(body: bytes, status: int = 200, *, cacheable: bool = False) -> Response:
+    response = Response(body, status=status, content_type=POX_CONTENT_TYPE)
+    if cacheable:  # the same for every user of the domain (SPEC.md 5.4)
+        response.cache_control.public = True
+        response.cache_control.max_age = current_app.config["AUTOCONFIG_SETTINGS"].cache_max_age
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _pox_error(error: PoxError) -> Response:
+    now = datetime.now(UTC).time()
+    body = render_pox_error(
+        error.code, now, server_id(), reason=error.reason, mobilesync=error.mobilesync
+    )
+    return _pox_response(body, error.status)
+
+
+def _json_response(body: bytes, status: int = 200) -> Response:
+    response = Response(body, status=status, content_type=JSON_CONTENT_TYPE)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _too_large() -> PoxError:
+    return PoxError(ErrorCode.INVALID_REQUEST, "the request body is too large", status=413)
+
+
+def _read_body() -> bytes:
+    """The request body, read no further than the cap: a body without Content-Length
+    (chunked) is refused with 413 as soon as it passes it. The view checks a declared
+    Content-Length before anything is read."""
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := request.stream.read(_READ_CHUNK):  # chunked bodies have no length
+        total += len(chunk)
+        if total > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@blueprint.post(POX_RULE)
+def pox_post(**_segments: str) -> Response:
+    """Outlook, Thunderbird and ActiveSync clients POST their request here."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise _too_large()
+    if request.mimetype not in XML_MIMETYPES:
+        raise PoxError(ErrorCode.INVALID_REQUEST, "the request body must be text/xml", status=415)
+    parsed = parse_request(_read_body())
+    try:
+        config = find_config(current_snapshot(), parsed.address.domain)
+    except UnknownDomainError:
+        raise PoxError(
+            ErrorCode.ADDRESS_NOT_FOUND, "no mail settings are served for this domain"
+        ) from None
+    return _pox_response(render_pox_settings(config, parsed.address.domain, parsed.address))
+
+
+def _domain_from_host(host: str) -> tuple[DomainConfig, str]:
+    """The served domain a Host header names: ``<domain>`` or ``autodiscover.<domain>``."""
+    snapshot = current_snapshot()
+    try:
+        config = config_from_host(snapshot, host, HOST_PREFIXES)
+    except ClientError:
+        raise PoxError(
+            ErrorCode.ADDRESS_NOT_FOUND, "the Host header names no domain served here"
+        ) from None
+    name = normalize_domain(host_without_port(host))  # config_from_host accepted it
+    if snapshot.registry.lookup(name) is not config:  # matched without the prefix
+        name = next((name[len(p):] for p in HOST_PREFIXES if name.startswith(p)), name)
+    return config, name
+
+
+@blueprint.get(POX_RULE)
+def pox_get(**_segments: str) -> Response:
+    """Delta Chat GETs the POX URL without a body: the settings of the Host's domain."""
+    config, domain = _domain_from_host(request.host)
+    return _pox_response(render_pox_settings(config, domain), cacheable=True)
+
+
+def _arg(name: str) -> str:
+    """A query parameter by name in any letter case (``Email``, ``email``, ...)."""
+    wanted = name.lower()
+    for key, value in request.args.items(multi=True):
+        if key.lower() == wanted:
+            return value
+    return ""
+
+
+def _v2_answer(raw_address: str) -> Response:
+    protocol = _arg("Protocol")
+    if protocol.lower() != V2_PROTOCOL.lower():
+        return _json_response(render_v2_invalid_protocol(protocol), 400)
+    config = find_config(current_snapshot(), address_from(raw_address).domain)
+    return _json_response(render_v2(config))
+
+
+@blueprint.get(V2_RULE)
+def v2_query(**_segments: str) -> Response:
+    """``/autodiscover/autodiscover.json?Email=…&Protocol=AutodiscoverV1``."""
+    return _v2_answer(_arg("Email"))
+
+
+@blueprint.get(V2_PATH_RULE)
+def v2_path(address: str, **_segments: str) -> Response:
+    """``/autodiscover/autodiscover.json/v1.0/<address>?Protocol=AutodiscoverV1``."""
+    return _v2_answer(address)
+
+
+# --- errors, in each endpoint's own format ---------------------------------------------
+
+# v2 error codes: InvalidProtocol is Microsoft's (SPEC.md 2.6); the other two are ours,
+# in the same shape, so a client reads every v2 error the same way.
+_V2_CODES: dict[int, str] = {400: "InvalidEmailAddress", 404: "DomainNotFound"}
+_V2_MESSAGES: dict[int, str] = {
+    400: "The given email address is invalid.",
+    404: "No mail settings are served for this domain.",
+}
+
+
+def _is_v2() -> bool:
+    return request.endpoint in _V2_ENDPOINTS
+
+
+def _client_error(error: ClientError) -> Response:
+    if isinstance(error, PoxError):
+        return _pox_error(error)
+    if _is_v2():
+        status = 404 if isinstance(error, UnknownDomainError) else 400
+        return _json_response(render_v2_error(_V2_CODES[status], _V2_MESSAGES[status]), status)
+    return _pox_error(PoxError(ErrorCode.INVALID_REQUEST, "invalid request", status=error.status))
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 400
+    if _is_v2():
+        return _json_response(render_v2_error("InvalidRequest", error.name), status)
+    code = ErrorCode.INTERNAL_ERROR if status >= 500 else ErrorCode.INVALID_REQUEST
+    return _pox_error(PoxError(code, error.name, status=status))
+
+
+def _unexpected(error: Exception) -> Response:
+    log.exception("unexpected error while answering an Autodiscover request")
+    if _is_v2():
+        return _json_response(render_v2_error("InternalError", "Internal server error"), 500)
+    return _pox_error(PoxError(ErrorCode.INTERNAL_ERROR, "internal server error"))
+
+
+_HANDLERS: tuple[tuple[type[Exception], Callable[[Any], Response]], ...] = (
+    (ClientError, _client_error),
+    (HTTPException, _http_error),
+    (Exception, _unexpected),
+)
+for _exception, _handler in _HANDLERS:
+    blueprint.register_error_handler(_exception, _handler)
