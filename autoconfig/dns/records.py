@@ -1,0 +1,184 @@
+"""What a served domain should publish in DNS, derived from its domain file (pure).
+
+SPEC.md section 4: ``autoconfig.``/``autodiscover.`` names pointing at this server,
+RFC 6186 SRV records updated by RFC 8314 section 5.1 (``_submissions._tcp``, implicit
+TLS given the better priority, target ``.`` for a service not offered) and
+``_autodiscover._tcp`` for Outlook (MS-OXDSCLI).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+import dns.rrset
+
+from autoconfig.address import EmailAddress
+from autoconfig.dns.query import absolute, relative
+from autoconfig.model import DomainConfig, Protocol, Security, Server
+
+DEFAULT_TTL = 3600
+HOST_PREFIXES = ("autoconfig", "autodiscover")
+AUTODISCOVER_SRV = "_autodiscover._tcp"
+HTTPS_PORT = 443
+
+
+@dataclass(frozen=True, slots=True)
+class SrvService:
+    """One RFC 6186 / RFC 8314 service label and the servers that provide it."""
+
+    label: str
+    protocol: Protocol
+    securities: tuple[Security, ...]
+    summary: str
+
+
+# SPEC.md 4.1. Plain (security: none) servers share the STARTTLS label: same ports.
+SRV_SERVICES: tuple[SrvService, ...] = (
+    SrvService("_submissions._tcp", Protocol.SMTP, (Security.TLS,), "SMTP submission, TLS"),
+    SrvService(
+        "_submission._tcp", Protocol.SMTP, (Security.STARTTLS, Security.NONE),
+        "SMTP submission, STARTTLS",
+    ),
+    SrvService("_imaps._tcp", Protocol.IMAP, (Security.TLS,), "IMAP, TLS"),
+    SrvService("_imap._tcp", Protocol.IMAP, (Security.STARTTLS, Security.NONE), "IMAP, STARTTLS"),
+    SrvService("_pop3s._tcp", Protocol.POP3, (Security.TLS,), "POP3, TLS"),
+    SrvService("_pop3._tcp", Protocol.POP3, (Security.STARTTLS, Security.NONE), "POP3, STARTTLS"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SrvTarget:
+    """The RDATA of one SRV record; ``host`` is ``"."`` for a service not offered."""
+
+    priority: int
+    weight: int
+    port: int
+    host: str
+
+    @classmethod
+    def from_rdata(cls, rdata: Any) -> SrvTarget:
+        """From a dnspython SRV rdata."""
+        target = relative(rdata.target) or "."
+        return cls(int(rdata.priority), int(rdata.weight), int(rdata.port), target)
+
+    @property
+    def offered(self) -> bool:
+        """False for the RFC 2782 "decidedly not available" record (target ``.``)."""
+        return self.host != "."
+
+    def rdata(self) -> str:
+        """Zone-file RDATA, e.g. ``0 1 993 mail.example.com.``."""
+        target = "." if not self.offered else absolute(self.host)
+        return f"{self.priority} {self.weight} {self.port} {target}"
+
+
+NOT_OFFERED = SrvTarget(0, 0, 0, ".")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One resource record to publish, with a note saying why."""
+
+    name: str
+    ttl: int
+    rdtype: str
+    value: str
+    comment: str
+
+    def to_text(self) -> str:
+        """The record as one zone-file line (formatted by dnspython)."""
+        rrset = dns.rrset.from_text(self.name, self.ttl, "IN", self.rdtype, self.value)
+        return rrset.to_text()
+
+    def to_json(self) -> dict[str, Any]:
+        """The record for ``--format json``."""
+        return {
+            "name": self.name, "ttl": self.ttl, "type": self.rdtype,
+            "value": self.value, "comment": self.comment,
+        }
+
+
+def _ranked(servers: tuple[Server, ...]) -> list[tuple[int, Server]]:
+    """Priorities in one space per direction: implicit TLS first, then the file's order."""
+    order = sorted(
+        enumerate(servers), key=lambda item: (item[1].security is not Security.TLS, item[0])
+    )
+    return [(rank, server) for rank, (_, server) in enumerate(order)]
+
+
+def srv_targets(config: DomainConfig, domain: str) -> dict[str, tuple[SrvTarget, ...]]:
+    """Every SRV label with the targets it should hold (``(NOT_OFFERED,)`` if none)."""
+    address = EmailAddress("user", domain)
+    ranked = _ranked(config.incoming) + _ranked(config.outgoing)
+    result: dict[str, tuple[SrvTarget, ...]] = {}
+    for service in SRV_SERVICES:
+        targets: list[SrvTarget] = []
+        for priority, server in ranked:
+            if server.protocol is service.protocol and server.security in service.securities:
+                target = SrvTarget(priority, 1, server.port, server.host_for(address))
+                if all((t.port, t.host) != (target.port, target.host) for t in targets):
+                    targets.append(target)
+        result[service.label] = tuple(targets) or (NOT_OFFERED,)
+    return result
+
+
+def _address_type(host: str) -> str | None:
+    try:
+        return "A" if ipaddress.ip_address(host).version == 4 else "AAAA"
+    except ValueError:
+        return None
+
+
+def host_records(domain: str, server_host: str, ttl: int = DEFAULT_TTL) -> list[Record]:
+    """``autoconfig.<domain>`` and ``autodiscover.<domain>`` pointing at this server."""
+    records = []
+    for prefix in HOST_PREFIXES:
+        name = f"{prefix}.{domain}"
+        if name == server_host:
+            continue  # the server's own name: its A/AAAA records are published already
+        rdtype = _address_type(server_host) or "CNAME"
+        value = server_host if rdtype != "CNAME" else absolute(server_host)
+        client = "Thunderbird and co." if prefix == "autoconfig" else "Outlook"
+        why = f"{client}: settings from https://{name}/ (SPEC.md 4.2)"
+        records.append(Record(absolute(name), ttl, rdtype, value, why))
+    return records
+
+
+def srv_records(config: DomainConfig, domain: str, ttl: int = DEFAULT_TTL) -> list[Record]:
+    """The RFC 6186/8314 SRV records of ``domain`` (``.`` for services not offered)."""
+    summaries = {service.label: service.summary for service in SRV_SERVICES}
+    records = []
+    for label, targets in srv_targets(config, domain).items():
+        for target in targets:
+            why = summaries[label] + ("" if target.offered else ": not offered")
+            records.append(Record(absolute(f"{label}.{domain}"), ttl, "SRV", target.rdata(), why))
+    return records
+
+
+def autodiscover_srv(domain: str, server_host: str, ttl: int = DEFAULT_TTL) -> Record:
+    """``_autodiscover._tcp`` for Outlook (MS-OXDSCLI; Outlook ignores the port)."""
+    target = SrvTarget(0, 1, HTTPS_PORT, server_host)
+    name = absolute(f"{AUTODISCOVER_SRV}.{domain}")
+    return Record(name, ttl, "SRV", target.rdata(), "Outlook Autodiscover (MS-OXDSCLI)")
+
+
+def records_for(
+    config: DomainConfig, domain: str, server_host: str, ttl: int = DEFAULT_TTL
+) -> list[Record]:
+    """Everything ``domain`` should publish so that every client finds its settings."""
+    return [
+        *host_records(domain, server_host, ttl),
+        *srv_records(config, domain, ttl),
+        autodiscover_srv(domain, server_host, ttl),
+    ]
+
+
+def zone_snippet(domain: str, source: str, records: list[Record]) -> str:
+    """A zone-file snippet with absolute names, ready to paste into the zone of ``domain``."""
+    lines = [f"; autoconfig records for {domain} (from {source})"]
+    for record in records:
+        lines.append(f"; {record.comment}")
+        lines.append(record.to_text())
+    return "\n".join(lines) + "\n"
