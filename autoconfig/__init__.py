@@ -11,11 +11,14 @@ from pathlib import Path
 
 from flask import Flask
 
+from autoconfig.dns.mx import MxResolver
+from autoconfig.proxy import TrustedProxyFix
 from autoconfig.settings import Settings
+from autoconfig.signing import signer_from_settings
 from autoconfig.state import ConfigStore
-from autoconfig.web import health, thunderbird
+from autoconfig.web import apple, autodiscover, health, thunderbird
 from autoconfig.web.errors import register_error_handlers
-from autoconfig.web.lookup import STORE_KEY
+from autoconfig.web.lookup import MX_RESOLVER_KEY, STORE_KEY
 
 __all__ = ["create_app"]
 
@@ -40,8 +43,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, template_folder=str(TEMPLATES_DIR))
     app.config["AUTOCONFIG_SETTINGS"] = settings
+    if settings.trusted_proxies:  # client address and scheme as the proxy saw them
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, settings.trusted_proxies
+        )
     app.extensions[STORE_KEY] = ConfigStore(settings.domains_dir, settings.reload_interval)
+    # Inert (no DNS at all) while no loaded file has `mx` patterns; reloads may add some.
+    app.extensions[MX_RESOLVER_KEY] = MxResolver(
+        settings.dns_nameserver, settings.dns_timeout, settings.mx_cache_size
+    )
+    app.extensions[apple.SIGNER_KEY] = signer_from_settings(settings)  # checked once
     register_error_handlers(app)
-    for blueprint in (thunderbird.blueprint, health.blueprint):
+    for blueprint in (
+        thunderbird.blueprint, health.blueprint, apple.blueprint, autodiscover.blueprint
+    ):
         app.register_blueprint(blueprint)
     return app

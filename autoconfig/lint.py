@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 from autoconfig.loader import Finding, KeyPath, LoadedFile, format_key_path
 from autoconfig.model import STANDARD_PORTS, Auth, Security, Server
-from autoconfig.thunderbird_oauth import THUNDERBIRD_OAUTH2_HOSTNAMES
+from autoconfig.render.mobileconfig import apple_auth
+from autoconfig.thunderbird_oauth import thunderbird_oauth2_issuer
 
 # Methods Thunderbird rejects on an incoming server (SPEC.md 1.3).
 _TB_INCOMING_REJECTS = {Auth.NONE, Auth.CLIENT_CERT}
@@ -43,7 +44,8 @@ def _server_findings(key_path: KeyPath, server: Server) -> Iterator[tuple[KeyPat
             "port 25 is for server-to-server relay; clients submit on 465 or 587"
         )
     auth = server.auth
-    if Auth.OAUTH2 in auth and server.host not in THUNDERBIRD_OAUTH2_HOSTNAMES:
+    has_provider = thunderbird_oauth2_issuer(server.host, server.protocol.value) is not None
+    if Auth.OAUTH2 in auth and not has_provider:
         after = auth[auth.index(Auth.OAUTH2) + 1 :]
         if not any(method in _PASSWORD_METHODS for method in after):
             yield (*key_path, "auth"), (
@@ -63,11 +65,46 @@ def _server_findings(key_path: KeyPath, server: Server) -> Iterator[tuple[KeyPat
         )
 
 
+def _apple_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
+    """What an Apple profile cannot say as the file does (SPEC.md 3.2, 3.3)."""
+    for key_path, server in _servers(loaded):
+        if not apple_auth(server.auth)[1]:
+            yield (*key_path, "auth"), (
+                f"Apple profiles cannot express {', '.join(server.auth)}; the profile asks for"
+                " a password (EmailAuthPassword), so the server must accept one (SPEC.md 3.2)"
+            )
+    for key in ("caldav", "carddav"):
+        url = getattr(loaded.config, key)
+        if url is not None and url.startswith("http:"):
+            yield (key,), (
+                f"{key} uses http://: Apple devices and other clients send the password"
+                " unencrypted (CalDAVUseSSL/CardDAVUseSSL false, SPEC.md 3.3)"
+            )
+
+
+def _mx_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
+    """``mx`` patterns that would serve far more domains than intended (SPEC.md 4.2)."""
+    for index, pattern in enumerate(loaded.config.mx):
+        if pattern.startswith("*.") and "." not in pattern[2:]:
+            yield ("mx", index), (
+                f"{pattern!r} matches every mail host under .{pattern[2:]}: any domain whose"
+                " mail goes there would get this file's settings; name your own MX hosts"
+            )
+        if pattern in loaded.config.mx[:index]:
+            yield ("mx", index), f"{pattern!r} is listed twice"
+
+
 def lint(loaded: LoadedFile) -> list[Finding]:
     """Warnings for one loaded file, each located at the key it is about."""
     return [
         Finding(loaded.path, loaded.line_of(at), format_key_path(at), message, "warning")
         for key_path, server in _servers(loaded)
         for at, message in _server_findings(key_path, server)
+    ] + [
+        Finding(loaded.path, loaded.line_of(at), format_key_path(at), message, "warning")
+        for at, message in _apple_findings(loaded)
+    ] + [
+        Finding(loaded.path, loaded.line_of(at), format_key_path(at), message, "warning")
+        for at, message in _mx_findings(loaded)
     ]
 

@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from autoconfig.address import AddressError, normalize_domain
+from autoconfig.dns.nameserver import parse_nameserver
+from autoconfig.proxy import Network, parse_networks
+from autoconfig.render.mobileconfig import is_reverse_dns
+
 DEFAULT_DOMAINS_DIR = Path("domains")
+# Prefix of every profile's PayloadIdentifier; fixed per deployment (SPEC.md 3.4).
+DEFAULT_PROFILE_PREFIX = "org.autoconfig.profile"
 
 
 class SettingsError(ValueError):
@@ -36,6 +43,51 @@ def _path(env: Mapping[str, str], name: str) -> Path | None:
     return Path(raw) if raw else None
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default)
+    if value == 0:
+        raise SettingsError(f"{name}: expected more than zero; got {env.get(name)!r}")
+    return value
+
+
+def _server_host(env: Mapping[str, str]) -> str | None:
+    raw = env.get("AUTOCONFIG_SERVER_HOST")
+    if not raw:
+        return None
+    try:
+        return normalize_domain(raw)
+    except AddressError as error:
+        raise SettingsError(f"AUTOCONFIG_SERVER_HOST: expected a host name; {error}") from None
+
+
+def _nameserver(env: Mapping[str, str]) -> str | None:
+    raw = env.get("AUTOCONFIG_DNS_NAMESERVER")
+    if not raw:
+        return None
+    try:
+        parse_nameserver(raw)
+    except ValueError as error:
+        raise SettingsError(f"AUTOCONFIG_DNS_NAMESERVER: {error}") from None
+    return raw
+
+
+def _profile_prefix(env: Mapping[str, str]) -> str:
+    raw = env.get("AUTOCONFIG_PROFILE_PREFIX") or DEFAULT_PROFILE_PREFIX
+    if not is_reverse_dns(raw):
+        raise SettingsError(
+            "AUTOCONFIG_PROFILE_PREFIX: expected a reverse-DNS name such as"
+            f" 'com.example.autoconfig'; got {raw!r}"
+        )
+    return raw
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[Network, ...]:
+    try:
+        return parse_networks(env.get("AUTOCONFIG_TRUSTED_PROXIES", ""))
+    except ValueError as error:
+        raise SettingsError(f"AUTOCONFIG_TRUSTED_PROXIES: {error}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """How this process serves: where the domain files are, caching, signing."""
@@ -47,6 +99,15 @@ class Settings:
     signing_key: Path | None = None
     signing_chain: Path | None = None
     profile_prefix: str = "org.autoconfig.profile"
+    # DNS (SPEC.md section 4): the host autoconfig./autodiscover. names point at, the
+    # resolver for MX-hosted domains ("IP[:PORT]"; empty = the system's) and its timeout.
+    server_host: str | None = None
+    dns_nameserver: str | None = None
+    dns_timeout: float = 2.0
+    mx_cache_size: int = 10000
+    # The one reverse proxy (nginx) whose X-Forwarded-For/-Proto are believed, as
+    # addresses or networks; empty when clients connect directly (README "Deploying").
+    trusted_proxies: tuple[Network, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,7 +120,12 @@ class Settings:
             signing_cert=_path(env, "AUTOCONFIG_SIGNING_CERT"),
             signing_key=_path(env, "AUTOCONFIG_SIGNING_KEY"),
             signing_chain=_path(env, "AUTOCONFIG_SIGNING_CHAIN"),
-            profile_prefix=env.get("AUTOCONFIG_PROFILE_PREFIX") or "org.autoconfig.profile",
+            profile_prefix=_profile_prefix(env),
+            server_host=_server_host(env),
+            dns_nameserver=_nameserver(env),
+            dns_timeout=_positive(env, "AUTOCONFIG_DNS_TIMEOUT", 2.0),
+            mx_cache_size=int(_number(env, "AUTOCONFIG_MX_CACHE_SIZE", 10000)),
+            trusted_proxies=_trusted_proxies(env),
         )
 
     def with_domains(self, directory: Path) -> Settings:

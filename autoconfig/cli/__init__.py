@@ -9,6 +9,8 @@ from __future__ import annotations
 import click
 
 from autoconfig.cli.check import check
+from autoconfig.cli.dns import dns
+from autoconfig.cli.importers import import_
 from autoconfig.cli.render import render
 from autoconfig.cli.schema import schema
 from autoconfig.cli.serve import serve
@@ -20,5 +22,5 @@ def main() -> None:
     """Serve and check mail-client autoconfiguration from domain files."""
 
 
-for command in (check, render, schema, serve):
+for command in (check, render, schema, serve, dns, import_):
     main.add_command(command)

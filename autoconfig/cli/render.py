@@ -8,7 +8,18 @@ from pathlib import Path
 import click
 
 from autoconfig.cli.common import config_for, domains_option, load_registry, parse_cli_address
+from autoconfig.model import Protocol
+from autoconfig.render.autodiscover import render_pox_settings
+from autoconfig.render.mobileconfig import (
+    ProfileOptions,
+    ProfileRequestError,
+    check_account_name,
+    incoming_server,
+    render_mobileconfig,
+)
 from autoconfig.render.thunderbird import render_thunderbird
+from autoconfig.settings import Settings, SettingsError
+from autoconfig.signing import SigningError, configured_signer
 
 
 @click.group()
@@ -24,3 +35,47 @@ def thunderbird(address: str, domains_dir: Path | None) -> None:
     parsed = parse_cli_address(address)
     config = config_for(load_registry(domains_dir), parsed)
     sys.stdout.buffer.write(render_thunderbird(config))
+
+
+@render.command()
+@click.argument("address")
+@domains_option
+def outlook(address: str, domains_dir: Path | None) -> None:
+    """The Autodiscover POX settings response (what Outlook gets for a POST)."""
+    parsed = parse_cli_address(address)
+    config = config_for(load_registry(domains_dir), parsed)
+    sys.stdout.buffer.write(render_pox_settings(config, parsed.domain, parsed))
+
+
+@render.command()
+@click.argument("address")
+@click.option("--signed", is_flag=True, help="Sign with AUTOCONFIG_SIGNING_CERT/_KEY/_CHAIN.")
+@click.option(
+    "--protocol", type=click.Choice(["imap", "pop3"]), default=None,
+    help="Incoming server to set up [default: the first in the domain file].",
+)
+@click.option("--name", default=None, help="The sender's display name (EmailAccountName).")
+@domains_option
+def apple(
+    address: str, signed: bool, protocol: str | None, name: str | None, domains_dir: Path | None
+) -> None:
+    """The Apple configuration profile (.mobileconfig), unsigned unless --signed."""
+    parsed = parse_cli_address(address)
+    config = config_for(load_registry(domains_dir), parsed)
+    try:
+        settings = Settings.from_env()
+        options = ProfileOptions(
+            settings.profile_prefix,
+            Protocol(protocol) if protocol else None,
+            check_account_name(name) if name else None,
+        )
+        incoming_server(config, options.protocol)
+        body = render_mobileconfig(config, parsed, options)
+        signer = configured_signer(settings) if signed else None
+    except (SettingsError, SigningError, ProfileRequestError) as error:
+        raise click.ClickException(str(error)) from None
+    if signed and signer is None:
+        raise click.ClickException(
+            "--signed needs AUTOCONFIG_SIGNING_CERT and AUTOCONFIG_SIGNING_KEY"
+        )
+    sys.stdout.buffer.write(signer.sign(body) if signer else body)

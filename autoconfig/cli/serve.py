@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from autoconfig.cli.common import default_domains_dir, domains_option, load_registry
+from autoconfig.settings import Settings, SettingsError
+from autoconfig.signing import SigningError, configured_signer
 
 GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
@@ -21,6 +23,10 @@ def serve(bind: str, workers: int | None, domains_dir: Path | None) -> None:
     """Serve the domain files with gunicorn (never the Flask development server)."""
     directory = (domains_dir or default_domains_dir()).resolve()
     load_registry(directory)  # refuse to start, with every error, before gunicorn forks
+    try:  # a signing file that cannot be used stops us here, with its reason
+        configured_signer(Settings.from_env())
+    except (SettingsError, SigningError) as error:
+        raise click.ClickException(str(error)) from None
     os.environ["AUTOCONFIG_DOMAINS"] = str(directory)
     arguments = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), "--bind", bind]
     if workers:

@@ -15,11 +15,13 @@ from autoconfig.address import (
     normalize_domain,
     parse_address,
 )
+from autoconfig.dns.mx import MxResolver
 from autoconfig.errors import BadRequestError, UnknownDomainError
 from autoconfig.model import DomainConfig
 from autoconfig.state import ConfigStore, Snapshot
 
 STORE_KEY = "autoconfig.store"
+MX_RESOLVER_KEY = "autoconfig.mx_resolver"
 
 
 def current_store() -> ConfigStore:
@@ -43,10 +45,16 @@ def address_from(text: str) -> EmailAddress:
 
 def find_config(snapshot: Snapshot, ascii_domain: str) -> DomainConfig:
     """The config serving ``ascii_domain``, or a 404."""
-    config = snapshot.registry.lookup(ascii_domain)
+    config = snapshot.registry.lookup(ascii_domain) or _config_by_mx(snapshot, ascii_domain)
     if config is None:
         raise UnknownDomainError(f"no mail settings are served for {ascii_domain}")
     return config
+
+
+def _config_by_mx(snapshot: Snapshot, ascii_domain: str) -> DomainConfig | None:
+    """A hosted domain no file lists, served by the file its best MX matches."""
+    resolver: MxResolver | None = current_app.extensions.get(MX_RESOLVER_KEY)
+    return resolver.config_for(snapshot.registry, ascii_domain) if resolver else None
 
 
 def config_from_host(snapshot: Snapshot, host: str, prefixes: tuple[str, ...]) -> DomainConfig:
@@ -62,4 +70,7 @@ def config_from_host(snapshot: Snapshot, host: str, prefixes: tuple[str, ...]) -
         config = snapshot.registry.lookup(candidate)
         if config is not None:
             return config
+    config = _config_by_mx(snapshot, candidates[-1])  # the domain without autoconfig.
+    if config is not None:
+        return config
     raise UnknownDomainError(f"no mail settings are served for host {name}")
