@@ -33,18 +33,13 @@ from tests.support.nginx import (
     make_pki,
     run_nginx,
 )
-from tests.support.paths import DOMAINS
+from tests.support.paths import DOMAINS, TEST_DATA
 from tests.support.server import RunningServer, run_server
 from tests.support.system import require_program
 
 ADDRESS = "alice@example.com"
-POX_REQUEST = (
-    b'<?xml version="1.0" encoding="utf-8"?>\n'
-    b'<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/'
-    b'requestschema/2006"><Request><EMailAddress>alice@example.com</EMailAddress>'
-    b"<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/"
-    b"responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>"
-)
+# Outlook's request for alice@example.com, as the Autodiscover tests send it.
+POX_REQUEST = (TEST_DATA / "autodiscover" / "requests" / "outlook-alice.xml").read_bytes()
 POX_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 POX_NS = {"r": "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"}
 # A customer's website on the same nginx, with the admins' snippet included.

@@ -8,16 +8,11 @@ from collections import Counter
 from pathlib import Path
 
 from tests.support.nginx import https_request, make_pki, run_nginx
-from tests.support.paths import DOMAINS
+from tests.support.paths import DOMAINS, TEST_DATA
 from tests.support.server import run_server
 
-POX_REQUEST = (
-    b'<?xml version="1.0" encoding="utf-8"?>\n'
-    b'<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/'
-    b'requestschema/2006"><Request><EMailAddress>alice@example.com</EMailAddress>'
-    b"<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/"
-    b"responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>"
-)
+# Outlook's request for alice@example.com, as the Autodiscover tests send it.
+POX_REQUEST = (TEST_DATA / "autodiscover" / "requests" / "outlook-alice.xml").read_bytes()
 # Requests nginx cannot answer from its cache, so each one reaches a replica.
 REQUESTS = [
     ("POST", "autodiscover.example.com", "/autodiscover/autodiscover.xml", POX_REQUEST),

@@ -39,12 +39,22 @@ def request(
     host_port = base.removeprefix("http://").rstrip("/")
     host, _, port = host_port.rpartition(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    return send(connection, method, path, {"Host": host_port, **(headers or {})}, body)
+
+
+def send(
+    connection: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+) -> Reply:
+    """Send exactly these headers (Host included) over ``connection``, then close it."""
     try:
         connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-        all_headers = {"Host": host_port, **(headers or {})}
-        if body is not None and "Content-Length" not in all_headers:
-            all_headers["Content-Length"] = str(len(body))
-        for name, value in all_headers.items():
+        if body is not None and "Content-Length" not in headers:
+            headers = {**headers, "Content-Length": str(len(body))}
+        for name, value in headers.items():
             connection.putheader(name, value)
         connection.endheaders(body)
         response = connection.getresponse()

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.support.http import Reply, free_port
+from tests.support.http import Reply, free_port, send
 from tests.support.paths import REPO
 from tests.support.system import require_program
 
@@ -303,18 +303,7 @@ def https_request(
     """
     context = ssl.create_default_context(cafile=str(ca))
     connection = _LoopbackHTTPS(host, port, context, source, timeout)
-    try:
-        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-        all_headers = {"Host": host, **(headers or {})}
-        if body is not None and "Content-Length" not in all_headers:
-            all_headers["Content-Length"] = str(len(body))
-        for name, value in all_headers.items():
-            connection.putheader(name, value)
-        connection.endheaders(body)
-        response = connection.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        connection.close()
+    return send(connection, method, path, {"Host": host, **(headers or {})}, body)
 
 
 def http_request(port: int, host: str, path: str, *, method: str = "GET") -> Reply:
