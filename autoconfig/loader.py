@@ -174,16 +174,30 @@ def _pydantic_findings(
     return findings
 
 
+# A domain file holds a few dozen values. YAML aliases can make a short file expand
+# exponentially ("billion laughs"); nesting can exhaust the stack. Both are refused.
+MAX_VALUES = 5000
+MAX_DEPTH = 16
+
+
 class _DuplicateKeyError(Exception):
     def __init__(self, key: str, line: int) -> None:
         super().__init__(key)
         self.key, self.line = key, line
 
 
+class _TooComplexError(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 def _to_python(
     loader: yaml.SafeLoader, node: yaml.Node, key_path: KeyPath, lines: dict[KeyPath, int]
 ) -> Any:
     """Build plain Python data from a YAML node, recording the line of every key."""
+    if len(lines) > MAX_VALUES or len(key_path) > MAX_DEPTH:
+        raise _TooComplexError(node.start_mark.line + 1)
     lines.setdefault(key_path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
@@ -221,6 +235,13 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
         raise ValueError(f"{source}: YAML error: {error}") from None
     except _DuplicateKeyError as error:
         raise ValueError(f"{source}:{error.line}: {error.key}: key appears twice") from None
+    except _TooComplexError as error:
+        raise ValueError(
+            f"{source}:{error.line}: expected a domain file of at most {MAX_VALUES} values"
+            f" nested at most {MAX_DEPTH} deep; this one expands further (YAML aliases?)"
+        ) from None
+    except RecursionError:
+        raise ValueError(f"{source}: YAML nested too deeply to be a domain file") from None
     finally:
         loader.dispose()
 

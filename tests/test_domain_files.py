@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,17 @@ def test_oauth2_alone_is_fine_where_thunderbird_has_a_provider(tmp_path: Path) -
     result = run_cli("check", str(tmp_path))
     assert result.returncode == 0
     assert "Thunderbird has no OAuth2 provider" not in result.stdout
+
+
+def test_yaml_alias_bombs_and_deep_nesting_are_refused_quickly(tmp_path: Path) -> None:
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]"
+             for p, c in zip("abcdefgh", "bcdefghi", strict=True)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(bomb) + "\n")
+    (tmp_path / "deep.yaml").write_text("name: " + "[" * 5000 + "]" * 5000 + "\n")
+    started = time.monotonic()
+    bomb_errors = load_file(tmp_path / "bomb.yaml", "bomb.yaml").errors
+    deep_errors = load_file(tmp_path / "deep.yaml", "deep.yaml").errors
+    assert time.monotonic() - started < 5
+    assert "expands further (YAML aliases?)" in str(bomb_errors[0])
+    assert str(deep_errors[0]).startswith("deep.yaml")
