@@ -57,7 +57,6 @@ def _is_plain_ascii(name: str) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=4096)
 def normalize_domain(text: str) -> str:
     """Return ``text`` as a lower-case IDNA 2008 A-label domain, or raise AddressError.
 
@@ -65,6 +64,13 @@ def normalize_domain(text: str) -> str:
     ``Bücher.Example`` and ``xn--bcher-kva.example`` are the same key. Plain ASCII
     names skip the (slow, pure-Python) IDNA machinery: for them it only lower-cases.
     """
+    if len(text) > MAX_DOMAIN_LENGTH + 1:  # before the cache: no huge keys in it
+        raise AddressError(f"the domain is longer than {MAX_DOMAIN_LENGTH} characters")
+    return _normalize_domain(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_domain(text: str) -> str:
     name = text[:-1] if text.endswith(".") else text
     if not name:
         raise AddressError("the domain is empty")

@@ -79,3 +79,8 @@ def test_domain_labels_over_63_characters_are_refused() -> None:
 )
 def test_host_header_port_is_stripped(host: str, bare: str) -> None:
     assert host_without_port(host) == bare
+
+
+def test_overlong_domains_are_refused_before_any_idna_work() -> None:
+    with pytest.raises(AddressError, match="longer than 253 characters"):
+        normalize_domain("a." * 2000 + "example")
