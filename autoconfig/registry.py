@@ -81,11 +81,19 @@ def build_registry(results: list[FileResult], previous: Registry | None = None) 
     return Registry(MappingProxyType(by_domain), tuple(accepted), tuple(errors), tuple(kept))
 
 
-def load_directory(directory: Path, previous: Registry | None = None) -> Registry:
-    """Read every domain file in ``directory`` into a new registry."""
+def load_directory(
+    directory: Path,
+    previous: Registry | None = None,
+    stamps: Mapping[Path, FileStamp] | None = None,
+) -> Registry:
+    """Read every domain file in ``directory`` into a new registry.
+
+    ``stamps``: the scan the caller already made (a reload compares it first).
+    """
     if not directory.is_dir():
         raise NoValidDomainsError(f"{display_path(directory)}: not a directory of domain files")
-    stamps = scan_domain_files(directory)
+    if stamps is None:
+        stamps = scan_domain_files(directory)
     return build_registry(_read_changed(directory, stamps, previous), previous)
 
 

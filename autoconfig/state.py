@@ -62,10 +62,16 @@ def directory_signature(directory: Path) -> Signature:
         return ()
 
 
-def build_snapshot(directory: Path, previous: Snapshot | None = None) -> Snapshot:
-    """Load ``directory`` and render the per-domain documents once."""
-    signature = directory_signature(directory)
-    registry = load_directory(directory, previous.registry if previous else None)
+def build_snapshot(
+    directory: Path, previous: Snapshot | None = None, signature: Signature | None = None
+) -> Snapshot:
+    """Load ``directory`` and render the per-domain documents once.
+
+    ``signature``: the scan a reload already made, so the files are listed only once.
+    """
+    if signature is None:
+        signature = directory_signature(directory)
+    registry = load_directory(directory, previous.registry if previous else None, dict(signature))
     documents = {c.id: _document(c, previous) for c in registry.configs}
     return Snapshot(registry, MappingProxyType(documents), signature, time.time())
 
@@ -144,7 +150,7 @@ class ConfigStore:
 
     def _reload(self, signature: Signature) -> bool:
         try:
-            snapshot = build_snapshot(self.directory, self._snapshot)
+            snapshot = build_snapshot(self.directory, self._snapshot, signature)
             require_domains(snapshot.registry, self.directory)
         except NoValidDomainsError as error:
             log.error("reload refused, the last good configuration keeps serving: %s", error)

@@ -22,7 +22,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 
-from tests.support.system import require_program
+from tests.support.system import require_program, stop_process
 
 SOA_HEADER = """$TTL 300
 @   IN SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 60
@@ -135,12 +135,7 @@ def run_nsd(zones: dict[str, str], directory: Path) -> Iterator[DnsServer]:
             time.sleep(0.05)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def load_zones(folder: Path) -> dict[str, str]:

@@ -31,7 +31,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.support.http import Reply, free_port, send
 from tests.support.paths import REPO
-from tests.support.system import require_program
+from tests.support.system import require_program, stop_process
 
 NGINX_DIR = REPO / "nginx"
 SITE = "autoconfig.conf"
@@ -245,12 +245,7 @@ def run_nginx(
         _wait_listening(running)
         yield running
     finally:
-        process.send_signal(signal.SIGQUIT)  # graceful: finish requests in flight
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, signal.SIGQUIT)  # graceful: finish requests in flight
 
 
 def _wait_listening(running: RunningNginx, timeout: float = 10.0) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.http import free_port, request
+from tests.support.system import stop_process
 
 AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 
@@ -63,9 +64,4 @@ def run_server(
             time.sleep(0.1)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)

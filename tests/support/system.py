@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -48,3 +49,15 @@ def require_program(program: str, package: str, *extra_packages: str) -> Path:
         pytest.fail(message + " (CI must run this test, not skip it)")
     pytest.skip(message)
     raise AssertionError("unreachable")  # pragma: no cover - pytest.skip raises
+
+
+def stop_process(
+    process: subprocess.Popen[bytes], stop_signal: int = signal.SIGTERM, timeout: float = 10.0
+) -> None:
+    """Ask a server to stop (gracefully), and kill it if it has not within ``timeout``."""
+    process.send_signal(stop_signal)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
