@@ -7,12 +7,12 @@ Importing this package reads no file and logs nothing; gunicorn runs
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from flask import Flask
 
 from autoconfig.dns.mx import MxResolver
 from autoconfig.proxy import TrustedProxyFix
+from autoconfig.resources import templates_dir
 from autoconfig.settings import Settings
 from autoconfig.signing import signer_from_settings
 from autoconfig.state import ConfigStore
@@ -21,9 +21,6 @@ from autoconfig.web.errors import register_error_handlers
 from autoconfig.web.lookup import MX_RESOLVER_KEY, STORE_KEY
 
 __all__ = ["create_app"]
-
-# HTML for people lives in the top-level templates/ folder (DESIGN layout).
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _configure_logging() -> None:
@@ -38,10 +35,14 @@ def _configure_logging() -> None:
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the WSGI app: load and validate the domain files, register the views."""
+    """Build the WSGI app: check the installation, load the domain files, register views.
+
+    Raises ``ResourcesMissingError`` for an incomplete installation and
+    ``NoValidDomainsError`` when nothing can be served: both before any request.
+    """
     _configure_logging()
     settings = settings or Settings.from_env()
-    app = Flask(__name__, template_folder=str(TEMPLATES_DIR))
+    app = Flask(__name__, template_folder=str(templates_dir()))
     app.config["AUTOCONFIG_SETTINGS"] = settings
     if settings.trusted_proxies:  # client address and scheme as the proxy saw them
         app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]

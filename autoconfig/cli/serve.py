@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from autoconfig.cli.common import default_domains_dir, domains_option, load_registry
+from autoconfig import create_app
+from autoconfig.cli.common import default_domains_dir, domains_option
+from autoconfig.gunicorn_app import GunicornSettingsError, PreloadedApplication, read_settings
+from autoconfig.registry import NoValidDomainsError
+from autoconfig.resources import ResourcesMissingError
 from autoconfig.settings import Settings, SettingsError
-from autoconfig.signing import SigningError, configured_signer
+from autoconfig.signing import SigningError
 
-GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+# What an admin can get wrong before anything is served: one message each, no traceback.
+START_ERRORS = (
+    GunicornSettingsError, NoValidDomainsError, ResourcesMissingError, SettingsError, SigningError,
+)
 
 
 @click.command()
@@ -22,15 +28,10 @@ GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 def serve(bind: str, workers: int | None, domains_dir: Path | None) -> None:
     """Serve the domain files with gunicorn (never the Flask development server)."""
     directory = (domains_dir or default_domains_dir()).resolve()
-    load_registry(directory)  # refuse to start, with every error, before gunicorn forks
-    try:  # a signing file that cannot be used stops us here, with its reason
-        configured_signer(Settings.from_env())
-    except (SettingsError, SigningError) as error:
+    try:
+        read_settings()  # a bad gunicorn value stops us before the files are read
+        app = create_app(Settings.from_env().with_domains(directory))
+    except START_ERRORS as error:
         raise click.ClickException(str(error)) from None
-    os.environ["AUTOCONFIG_DOMAINS"] = str(directory)
-    arguments = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), "--bind", bind]
-    if workers:
-        arguments += ["--workers", str(workers)]
-    arguments.append("autoconfig:create_app()")
     sys.stdout.flush()
-    os.execv(sys.executable, arguments)  # noqa: S606 - replaces this process by gunicorn
+    PreloadedApplication(app, {"bind": bind, "workers": workers}).run()
