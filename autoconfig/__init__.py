@@ -11,11 +11,11 @@ import logging
 from flask import Flask
 
 from autoconfig.dns.mx import MxResolver
+from autoconfig.domains.store import ConfigStore
 from autoconfig.proxy import TrustedProxyFix
 from autoconfig.resources import templates_dir
 from autoconfig.settings import Settings
 from autoconfig.signing import signer_from_settings
-from autoconfig.state import ConfigStore
 from autoconfig.web import apple, autodiscover, health, thunderbird
 from autoconfig.web.errors import register_error_handlers
 from autoconfig.web.lookup import MX_RESOLVER_KEY, STORE_KEY

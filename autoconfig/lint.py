@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from autoconfig.loader import Finding, KeyPath, LoadedFile, format_key_path
-from autoconfig.model import STANDARD_PORTS, Auth, Security, Server
+from autoconfig.domains.load import Finding, KeyPath, LoadedFile, format_key_path
+from autoconfig.domains.records import STANDARD_PORTS, Auth, Security, Server
 from autoconfig.render.mobileconfig import apple_auth
 from autoconfig.thunderbird_oauth import thunderbird_oauth2_issuer
 

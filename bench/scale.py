@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from autoconfig.loader import domain_files
-from autoconfig.state import build_snapshot, directory_signature
+from autoconfig.domains.load import domain_files
+from autoconfig.domains.store import build_snapshot, directory_signature
 
 TEMPLATE = """name: Customer {i}
 domains: [customer{i}.example, alias{i}.example]

@@ -19,7 +19,7 @@ from exchangelib.autodiscover.properties import Autodiscover
 from exchangelib.errors import ErrorNonExistentMailbox
 from lxml import etree
 
-from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
+from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE, NS_RESPONSE
 from autoconfig.render.autodiscover import render_pox_settings
 from tests.support.http import Reply, request

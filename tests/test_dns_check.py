@@ -21,7 +21,7 @@ import pytest
 
 from autoconfig.dns.check import Severity, check_domain
 from autoconfig.dns.query import Resolver
-from autoconfig.registry import load_directory
+from autoconfig.domains.registry import load_directory
 from tests.support.dns_server import DnsServer, load_zones, run_nsd, silent_nameserver
 from tests.support.nginx import make_pki
 from tests.support.paths import TEST_DATA

@@ -14,8 +14,8 @@ import dns.zone
 import pytest
 
 from autoconfig.dns.records import records_for, srv_targets, zone_snippet
-from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
-from autoconfig.registry import load_directory
+from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
+from autoconfig.domains.registry import load_directory
 from tests.support.dns_server import run_nsd, zone_header
 from tests.support.paths import DOMAINS, TEST_DATA
 from tests.support.server import AUTOCONFIG

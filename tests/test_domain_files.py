@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autoconfig.loader import load_file
-from autoconfig.model import Auth, Protocol, Security
-from autoconfig.registry import load_directory
+from autoconfig.domains.load import load_file
+from autoconfig.domains.records import Auth, Protocol, Security
+from autoconfig.domains.registry import load_directory
 from tests.support.paths import DOMAINS, REPO, TEST_DATA
 
 AUTOCONFIG = Path(sys.executable).with_name("autoconfig")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from autoconfig.dns.records import SrvTarget
+from autoconfig.domains.load import load_file
+from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security
 from autoconfig.importers.srv import srv_to_yaml
-from autoconfig.loader import load_file
-from autoconfig.model import Auth, DomainConfig, Protocol, Security
 from tests.support.dns_server import DnsServer, load_zones, run_nsd
 from tests.support.paths import REPO, TEST_DATA
 from tests.support.server import AUTOCONFIG

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from autoconfig.domains.load import load_file
 from autoconfig.importers.xml import import_thunderbird
-from autoconfig.loader import load_file
 from autoconfig.render.thunderbird import render_thunderbird
 from tests.support.paths import shared_data
 from tests.support.thunderbird_reader import XML_OUTGOING_AUTH, ClientConfig, read_client_config

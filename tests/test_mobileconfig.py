@@ -16,8 +16,8 @@ from urllib.parse import quote
 import pytest
 
 from autoconfig.address import parse_address
-from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
-from autoconfig.registry import load_directory
+from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
+from autoconfig.domains.registry import load_directory
 from autoconfig.render.mobileconfig import (
     ProfileOptions,
     ProfileRequestError,

@@ -16,7 +16,7 @@ from lxml import etree
 
 from autoconfig.cli import main
 from autoconfig.dns.mx import MxResolver, mx_matches, plausible_domain
-from autoconfig.registry import Registry, load_directory
+from autoconfig.domains.registry import Registry, load_directory
 from autoconfig.settings import Settings, SettingsError
 from tests.support.dns_server import (
     CountingProxy,

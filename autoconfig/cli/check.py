@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from autoconfig.cli.common import default_domains_dir, domains_option
+from autoconfig.domains.load import display_path
+from autoconfig.domains.registry import NoValidDomainsError, load_directory
 from autoconfig.lint import lint
-from autoconfig.loader import display_path
-from autoconfig.registry import NoValidDomainsError, load_directory
 
 
 @click.command()

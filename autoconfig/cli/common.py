@@ -10,8 +10,13 @@ from typing import Any, TypeVar
 import click
 
 from autoconfig.address import AddressError, EmailAddress, parse_address
-from autoconfig.model import DomainConfig
-from autoconfig.registry import NoValidDomainsError, Registry, load_directory, require_domains
+from autoconfig.domains.records import DomainConfig
+from autoconfig.domains.registry import (
+    NoValidDomainsError,
+    Registry,
+    load_directory,
+    require_domains,
+)
 from autoconfig.settings import DEFAULT_DOMAINS_DIR
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -13,7 +13,7 @@ from autoconfig.dns.check import Severity, TlsOptions, check_domain
 from autoconfig.dns.nameserver import parse_nameserver
 from autoconfig.dns.query import DnsUnavailableError, Resolver
 from autoconfig.dns.records import DEFAULT_TTL, records_for, zone_snippet
-from autoconfig.model import DomainConfig
+from autoconfig.domains.records import DomainConfig
 
 
 def cli_domain(text: str) -> str:

@@ -9,11 +9,11 @@ from pydantic import ValidationError
 
 from autoconfig.cli.dns import cli_domain, nameserver_option
 from autoconfig.dns.query import DnsUnavailableError, Resolver
-from autoconfig.domainfile import DomainFile
+from autoconfig.domains.fileformat import DomainFile
+from autoconfig.domains.load import parse_yaml
 from autoconfig.importers import ImportFailedError
 from autoconfig.importers.srv import query_srv, srv_to_yaml
 from autoconfig.importers.xml import import_thunderbird
-from autoconfig.loader import parse_yaml
 
 MAX_XML_BYTES = 1 << 20
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from autoconfig.cli.common import config_for, domains_option, load_registry, parse_cli_address
-from autoconfig.model import Protocol
+from autoconfig.domains.records import Protocol
 from autoconfig.render.autodiscover import render_pox_settings
 from autoconfig.render.mobileconfig import (
     ProfileOptions,

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from autoconfig.domainfile import json_schema
+from autoconfig.domains.fileformat import json_schema
 
 
 @click.command()

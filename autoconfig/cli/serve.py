@@ -9,8 +9,8 @@ import click
 
 from autoconfig import create_app
 from autoconfig.cli.common import default_domains_dir, domains_option
+from autoconfig.domains.registry import NoValidDomainsError
 from autoconfig.gunicorn_app import GunicornSettingsError, PreloadedApplication, read_settings
-from autoconfig.registry import NoValidDomainsError
 from autoconfig.resources import ResourcesMissingError
 from autoconfig.settings import Settings, SettingsError
 from autoconfig.signing import SigningError

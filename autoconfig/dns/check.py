@@ -27,7 +27,7 @@ from autoconfig.dns.records import (
     host_records,
     srv_targets,
 )
-from autoconfig.model import STANDARD_PORTS, DomainConfig, Security
+from autoconfig.domains.records import STANDARD_PORTS, DomainConfig, Security
 
 
 class Severity(StrEnum):

@@ -18,8 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from autoconfig.dns.query import DnsUnavailableError, Resolver, mx_hosts
-from autoconfig.model import DomainConfig
-from autoconfig.registry import Registry
+from autoconfig.domains.records import DomainConfig
+from autoconfig.domains.registry import Registry
 
 log = logging.getLogger("autoconfig")
 

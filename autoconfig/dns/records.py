@@ -16,7 +16,7 @@ import dns.rrset
 
 from autoconfig.address import EmailAddress
 from autoconfig.dns.query import absolute, relative
-from autoconfig.model import DomainConfig, Protocol, Security, Server
+from autoconfig.domains.records import DomainConfig, Protocol, Security, Server
 
 DEFAULT_TTL = 3600
 HOST_PREFIXES = ("autoconfig", "autodiscover")

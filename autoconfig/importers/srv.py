@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from autoconfig.dns.query import Resolver
 from autoconfig.dns.records import SRV_SERVICES, SrvService, SrvTarget
+from autoconfig.domains.records import Protocol, Security
 from autoconfig.importers import ImportFailedError
 from autoconfig.importers.yamltext import Entries, Item, emit_document
-from autoconfig.model import Protocol, Security
 
 Found = dict[str, list[SrvTarget]]
 

@@ -14,10 +14,10 @@ from lxml import etree
 from pydantic import TypeAdapter, ValidationError
 
 from autoconfig.address import AddressError, display_domain, normalize_domain
-from autoconfig.domainfile import IncomingFile, OutgoingFile, Url
+from autoconfig.domains.fileformat import IncomingFile, OutgoingFile, Url
+from autoconfig.domains.records import Auth, Security
 from autoconfig.importers import ImportFailedError
 from autoconfig.importers.yamltext import Entries, Item, Nested, emit_document
-from autoconfig.model import Auth, Security
 from autoconfig.pox import request_parser
 from autoconfig.render.thunderbird import AUTHENTICATION, SOCKET_TYPE
 

@@ -17,7 +17,7 @@ from typing import Any
 from lxml import etree
 
 from autoconfig.address import EmailAddress
-from autoconfig.model import (
+from autoconfig.domains.records import (
     PLACEHOLDER_DOMAIN,
     Auth,
     DomainConfig,

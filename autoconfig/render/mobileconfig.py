@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from autoconfig.address import AddressError, EmailAddress, normalize_domain
-from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
+from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
 
 # EmailAccountType per incoming protocol (SPEC.md 3.2).
 ACCOUNT_TYPE: dict[Protocol, str] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from autoconfig.model import Auth, DomainConfig, Pop3Options, Security, Server
+from autoconfig.domains.records import Auth, DomainConfig, Pop3Options, Security, Server
 
 # socketType words, case-sensitive (SPEC.md 1.2; TB readFromXML).
 SOCKET_TYPE: dict[Security, str] = {

@@ -15,8 +15,8 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from autoconfig.address import EmailAddress, display_domain
+from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.errors import BadRequestError, ClientError, UnknownDomainError
-from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.render.mobileconfig import (
     ProfileOptions,
     ProfileRequestError,

@@ -25,8 +25,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map
 
 from autoconfig.address import host_without_port, normalize_domain
+from autoconfig.domains.records import DomainConfig
 from autoconfig.errors import ClientError, UnknownDomainError
-from autoconfig.model import DomainConfig
 from autoconfig.pox import MAX_BODY_BYTES, ErrorCode, PoxError, parse_request
 from autoconfig.render.autodiscover import (
     V2_PROTOCOL,

@@ -16,9 +16,9 @@ from autoconfig.address import (
     parse_address,
 )
 from autoconfig.dns.mx import MxResolver
+from autoconfig.domains.records import DomainConfig
+from autoconfig.domains.store import ConfigStore, Snapshot
 from autoconfig.errors import BadRequestError, UnknownDomainError
-from autoconfig.model import DomainConfig
-from autoconfig.state import ConfigStore, Snapshot
 
 STORE_KEY = "autoconfig.store"
 MX_RESOLVER_KEY = "autoconfig.mx_resolver"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from autoconfig.loader import (
+from autoconfig.domains.load import (
     FileResult,
     FileStamp,
     Finding,
@@ -21,7 +21,7 @@ from autoconfig.loader import (
     load_file,
     scan_domain_files,
 )
-from autoconfig.model import DomainConfig
+from autoconfig.domains.records import DomainConfig
 
 
 class NoValidDomainsError(Exception):

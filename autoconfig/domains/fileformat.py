@@ -1,8 +1,8 @@
 """The domain file format (the YAML contract), validated by pydantic.
 
-pydantic gives us typed validation, precise error locations (which ``loader``
+pydantic gives us typed validation, precise error locations (which ``load``
 maps onto file lines) and the JSON Schema that ``autoconfig schema`` prints for
-editors, all from this one definition. Validated files become ``model`` records.
+editors, all from this one definition. Validated files become ``records``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from autoconfig.address import AddressError, normalize_domain
-from autoconfig.model import (
+from autoconfig.domains.records import (
     PLACEHOLDER_DOMAIN,
     STANDARD_PORTS,
     USERNAME_PLACEHOLDERS,

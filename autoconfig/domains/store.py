@@ -17,9 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from autoconfig.loader import FileStamp, scan_domain_files
-from autoconfig.model import DomainConfig
-from autoconfig.registry import NoValidDomainsError, Registry, load_directory, require_domains
+from autoconfig.domains.load import FileStamp, scan_domain_files
+from autoconfig.domains.records import DomainConfig
+from autoconfig.domains.registry import (
+    NoValidDomainsError,
+    Registry,
+    load_directory,
+    require_domains,
+)
 from autoconfig.render.thunderbird import render_thunderbird
 
 log = logging.getLogger("autoconfig")

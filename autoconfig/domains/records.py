@@ -1,6 +1,6 @@
 """Frozen, typed records of a domain's mail settings: what every renderer reads.
 
-These are built once per load from a validated domain file (``domainfile``)
+These are built once per load from a validated domain file (``fileformat``)
 and never change afterwards, so requests share them without locks.
 """
 

@@ -20,8 +20,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from autoconfig.domainfile import DomainFile, to_record
-from autoconfig.model import DomainConfig
+from autoconfig.domains.fileformat import DomainFile, to_record
+from autoconfig.domains.records import DomainConfig
 
 KeyPath = tuple[str | int, ...]
 FileStamp = tuple[int, int]  # (modification time in ns, size): a changed file has a new one
