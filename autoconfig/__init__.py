@@ -48,7 +48,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, settings.trusted_proxies
         )
-    app.extensions[STORE_KEY] = ConfigStore(settings.domains_dir, settings.reload_interval)
+    app.extensions[STORE_KEY] = ConfigStore(
+        settings.domains_dir, settings.reload_interval, settings.cache_dir
+    )
     # Inert (no DNS at all) while no loaded file has `mx` patterns; reloads may add some.
     app.extensions[MX_RESOLVER_KEY] = MxResolver(
         settings.dns_nameserver, settings.dns_timeout, settings.mx_cache_size

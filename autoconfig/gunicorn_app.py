@@ -10,13 +10,19 @@ process serves the code that was installed and the app loaded once, before the f
 
 from __future__ import annotations
 
+import gc
+import os
 import runpy
-from collections.abc import Mapping
+import signal
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+from autoconfig.domains.store import ConfigStore
+from autoconfig.web.lookup import STORE_KEY
 
 SETTINGS_FILE = Path(__file__).resolve().parent / "gunicorn.conf.py"
 
@@ -44,10 +50,32 @@ class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn i
 
     def load_config(self) -> None:
         """The shipped settings file, then the command line's options (HUP re-reads both)."""
-        settings = {**read_settings(), **self._overrides}
+        settings = {**read_settings(), **self._overrides, **self._hooks()}
         for key, value in settings.items():
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key.lower(), value)
+
+    def _hooks(self) -> dict[str, Callable[..., None]]:
+        """Server hooks that make the master the one place that watches the domain files.
+
+        The master reloads, then HUPs itself: gunicorn forks new workers, which start
+        with the new snapshot in memory they share with the master, and stops the old
+        ones gracefully (they finish the requests they hold). ``gc.freeze()`` before each
+        fork keeps the workers' garbage collector from writing to every shared object.
+        A HUP from outside (``systemctl reload``) checks the files first, too.
+        """
+        store: ConfigStore = self._app.extensions[STORE_KEY]
+
+        def when_ready(server: Any) -> None:
+            store.watch(on_change=lambda: os.kill(server.pid, signal.SIGHUP))
+
+        def on_reload(server: Any) -> None:
+            store.reload_if_changed()
+
+        def pre_fork(server: Any, worker: Any) -> None:
+            gc.freeze()
+
+        return {"when_ready": when_ready, "on_reload": on_reload, "pre_fork": pre_fork}
 
     def load(self) -> Flask:
         """The app built before gunicorn started: no second load of the domain files."""

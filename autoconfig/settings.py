@@ -13,6 +13,7 @@ from pathlib import Path
 
 from autoconfig.address import AddressError, normalize_domain
 from autoconfig.dns.nameserver import parse_nameserver
+from autoconfig.domains.cache import default_cache_dir
 from autoconfig.proxy import Network, parse_networks
 from autoconfig.render.mobileconfig import is_reverse_dns
 
@@ -88,6 +89,19 @@ def _trusted_proxies(env: Mapping[str, str]) -> tuple[Network, ...]:
         raise SettingsError(f"AUTOCONFIG_TRUSTED_PROXIES: {error}") from None
 
 
+def _cache_dir(env: Mapping[str, str]) -> Path | None:
+    """``AUTOCONFIG_CACHE_DIR``; ``off`` for none; else systemd's CacheDirectory=, else
+    ``$XDG_CACHE_HOME/autoconfig`` or ``~/.cache/autoconfig``."""
+    raw = env.get("AUTOCONFIG_CACHE_DIR")
+    if raw == "off":
+        return None
+    if raw:
+        return Path(raw)
+    if env.get("CACHE_DIRECTORY"):  # set by systemd for CacheDirectory= (first entry)
+        return Path(env["CACHE_DIRECTORY"].split(":")[0])
+    return default_cache_dir(env)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """How this process serves: where the domain files are, caching, signing."""
@@ -108,6 +122,9 @@ class Settings:
     # The one reverse proxy (nginx) whose X-Forwarded-For/-Proto are believed, as
     # addresses or networks; empty when clients connect directly (README "Deploying").
     trusted_proxies: tuple[Network, ...] = ()
+    # Where the compiled copy of the domain files lives, for fast restarts (README
+    # "Settings"); None: no cache. Failing to write there only costs start-up time.
+    cache_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +143,7 @@ class Settings:
             dns_timeout=_positive(env, "AUTOCONFIG_DNS_TIMEOUT", 2.0),
             mx_cache_size=int(_number(env, "AUTOCONFIG_MX_CACHE_SIZE", 10000)),
             trusted_proxies=_trusted_proxies(env),
+            cache_dir=_cache_dir(env),
         )
 
     def with_domains(self, directory: Path) -> Settings:

@@ -26,7 +26,10 @@ from autoconfig.domains.records import DomainConfig
 KeyPath = tuple[str | int, ...]
 FileStamp = tuple[int, int]  # (modification time in ns, size): a changed file has a new one
 DOMAIN_FILE_SUFFIXES = (".yaml", ".yml")
-MAX_FILE_BYTES = 1 << 20  # a domain file is a few hundred bytes; refuse anything absurd
+# A domain file is a few hundred bytes; a provider listing all its customers' domains in
+# one file needs ~25 bytes per domain (100 000 domains: 2.5 MB, loaded in ~3 s). 16 MiB
+# (~650 000 domains) is far beyond that and still loads in well under a minute.
+MAX_FILE_BYTES = 16 << 20
 
 try:  # the C loader is several times faster, which matters with thousands of files
     _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -53,19 +56,33 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class LoadedFile:
-    """A domain file that validated, with the line of every key for later warnings."""
+    """A domain file that validated; the line of every key is found again when asked.
+
+    ``lines`` is None for files loaded the lean way (the server never needs lines for a
+    good file; 100 000 files' line tables would cost hundreds of MB): ``line_of`` then
+    reads ``path`` again, which happens only for the few files a message is about.
+    """
 
     path: str
     config: DomainConfig
-    lines: Mapping[KeyPath, int] = field(repr=False)
+    lines: Mapping[KeyPath, int] | None = field(default=None, repr=False, compare=False)
     stamp: FileStamp = (0, 0)
 
     def line_of(self, key_path: KeyPath) -> int | None:
         """The line of ``key_path``, or of its nearest ancestor that has one."""
+        lines = self.lines if self.lines is not None else _lines_of(Path(self.path))
         for end in range(len(key_path), -1, -1):
-            if key_path[:end] in self.lines:
-                return self.lines[key_path[:end]]
+            if key_path[:end] in lines:
+                return lines[key_path[:end]]
         return None
+
+
+def _lines_of(path: Path) -> Mapping[KeyPath, int]:
+    """The key lines of a file read again (empty if it changed into something unreadable)."""
+    try:
+        return parse_yaml(path.read_bytes().decode("utf-8"), str(path))[1]
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +191,10 @@ def _pydantic_findings(
     return findings
 
 
-# A domain file holds a few dozen values. YAML aliases can make a short file expand
-# exponentially ("billion laughs"); nesting can exhaust the stack. Both are refused.
+# A domain file holds a few dozen values (or one per domain it lists). YAML aliases can
+# make a short file expand exponentially ("billion laughs"); nesting can exhaust the
+# stack. Both are refused: without aliases a file cannot hold more values than it has
+# characters, so more than MAX_VALUES plus one per character means aliases at work.
 MAX_VALUES = 5000
 MAX_DEPTH = 16
 
@@ -193,10 +212,14 @@ class _TooComplexError(Exception):
 
 
 def _to_python(
-    loader: yaml.SafeLoader, node: yaml.Node, key_path: KeyPath, lines: dict[KeyPath, int]
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    key_path: KeyPath,
+    lines: dict[KeyPath, int],
+    budget: int = MAX_VALUES,
 ) -> Any:
     """Build plain Python data from a YAML node, recording the line of every key."""
-    if len(lines) > MAX_VALUES or len(key_path) > MAX_DEPTH:
+    if len(lines) > budget or len(key_path) > MAX_DEPTH:
         raise _TooComplexError(node.start_mark.line + 1)
     lines.setdefault(key_path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -209,12 +232,65 @@ def _to_python(
                 line = key_node.start_mark.line + 1
                 raise _DuplicateKeyError(format_key_path((*key_path, key)), line)
             lines[(*key_path, key)] = key_node.start_mark.line + 1
-            result[key] = _to_python(loader, value_node, (*key_path, key), lines)
+            result[key] = _to_python(loader, value_node, (*key_path, key), lines, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = enumerate(node.value)
-        return [_to_python(loader, item, (*key_path, i), lines) for i, item in items]
+        return [_to_python(loader, item, (*key_path, i), lines, budget) for i, item in items]
     return loader.construct_object(node, deep=True)
+
+
+class _Budget:
+    """How many more values a lean parse may build (see MAX_VALUES)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+
+def _to_plain(loader: yaml.SafeLoader, node: yaml.Node, depth: int, budget: _Budget) -> Any:
+    """``_to_python`` without key paths and lines: the fast path for files that are fine.
+
+    Any problem (a duplicate key, too many values) raises, and the caller parses again
+    the careful way for a located message.
+    """
+    budget.left -= 1
+    if budget.left < 0 or depth > MAX_DEPTH:
+        raise _TooComplexError(node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                raise _DuplicateKeyError(key, key_node.start_mark.line + 1)
+            budget.left -= 1
+            result[key] = _to_plain(loader, value_node, depth + 1, budget)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_plain(loader, item, depth + 1, budget) for item in node.value]
+    return loader.construct_object(node, deep=True)
+
+
+def _parse_lean(text: str) -> Any:
+    """Plain data from YAML text, or ``_Retry`` when only the careful parse can explain."""
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _to_plain(loader, node, 0, _Budget(_budget(text)))
+    except (yaml.YAMLError, _DuplicateKeyError, _TooComplexError, RecursionError):
+        return _RETRY
+    finally:
+        loader.dispose()
+
+
+_RETRY = object()  # the lean parse failed: parse again with lines for the message
+
+
+def _budget(text: str) -> int:
+    return MAX_VALUES + len(text)
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
@@ -225,7 +301,7 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
         node = loader.get_single_node()
         if node is None:
             return None, lines
-        return _to_python(loader, node, (), lines), lines
+        return _to_python(loader, node, (), lines, _budget(text)), lines
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -237,8 +313,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
         raise ValueError(f"{source}:{error.line}: {error.key}: key appears twice") from None
     except _TooComplexError as error:
         raise ValueError(
-            f"{source}:{error.line}: expected a domain file of at most {MAX_VALUES} values"
-            f" nested at most {MAX_DEPTH} deep; this one expands further (YAML aliases?)"
+            f"{source}:{error.line}: expected a domain file of at most {_budget(text)} values"
+            f" (one per character) nested at most {MAX_DEPTH} deep; this one expands further"
+            " (YAML aliases?)"
         ) from None
     except RecursionError:
         raise ValueError(f"{source}: YAML nested too deeply to be a domain file") from None
@@ -251,11 +328,18 @@ def load_file(
 ) -> FileResult:
     """Read and validate one domain file (``stamp``: its stat before reading)."""
     source = display_name or str(path)
+    lines: dict[KeyPath, int] | None = None
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ValueError(f"{source}: larger than {MAX_FILE_BYTES} bytes; not a domain file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ValueError(
+                f"{source}: {size} bytes, larger than the {MAX_FILE_BYTES} bytes a domain file"
+                f" may have (about {MAX_FILE_BYTES // 25} domains); split it into several files"
+            )
         text = path.read_bytes().decode("utf-8")
-        data, lines = parse_yaml(text, source)
+        data = _parse_lean(text)
+        if data is _RETRY:
+            data, lines = parse_yaml(text, source)
     except UnicodeDecodeError as error:
         message = f"not UTF-8 text ({error.reason} at byte {error.start})"
         return FileResult(source, None, (Finding(source, None, "", message),))
@@ -271,8 +355,10 @@ def load_file(
     try:
         document = DomainFile.model_validate(data)
     except ValidationError as error:
+        if lines is None:  # the lean parse kept none: find them for the messages
+            lines = parse_yaml(text, source)[1]
         return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
-    return FileResult(source, LoadedFile(source, to_record(document, source), lines, stamp), ())
+    return FileResult(source, LoadedFile(source, to_record(document, source), None, stamp), ())
 
 
 def _finding_from_text(text: str, source: str) -> Finding:
@@ -287,23 +373,25 @@ def _finding_from_text(text: str, source: str) -> Finding:
     return Finding(source, line, "", rest)
 
 
-def scan_domain_files(directory: Path) -> dict[Path, FileStamp]:
-    """The domain files in ``directory`` with their stamps, in name order (= load order).
+def scan_domain_files(directory: Path) -> dict[str, FileStamp]:
+    """The domain files' names in ``directory`` with their stamps, in name order (= load order).
 
-    One ``stat`` per file: this runs every reload interval over thousands of files.
+    One ``stat`` per file and plain strings (Path objects cost more than the stat calls):
+    at 100 000 files this runs at every start and after every reported change.
     """
-    stamps = {}
+    found = []
     with os.scandir(directory) as entries:
         for entry in entries:
             if entry.name.endswith(DOMAIN_FILE_SUFFIXES) and entry.is_file():
                 status = entry.stat()
-                stamps[Path(entry.path)] = (status.st_mtime_ns, status.st_size)
-    return dict(sorted(stamps.items()))
+                found.append((entry.name, (status.st_mtime_ns, status.st_size)))
+    found.sort()
+    return dict(found)
 
 
 def domain_files(directory: Path) -> list[Path]:
     """The domain files in ``directory``, sorted so that load order is stable."""
-    return list(scan_domain_files(directory))
+    return [directory / name for name in scan_domain_files(directory)]
 
 
 def display_path(path: Path) -> str:

@@ -12,12 +12,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from autoconfig.domains.load import FileStamp, scan_domain_files
+from autoconfig.domains.cache import CachedFile, CompiledCache
+from autoconfig.domains.load import FileStamp, LoadedFile, scan_domain_files
 from autoconfig.domains.records import DomainConfig
 from autoconfig.domains.registry import (
     NoValidDomainsError,
@@ -25,11 +26,12 @@ from autoconfig.domains.registry import (
     load_directory,
     require_domains,
 )
+from autoconfig.domains.watch import DirectoryWatcher
 from autoconfig.render.thunderbird import render_thunderbird
 
 log = logging.getLogger("autoconfig")
 
-Signature = tuple[tuple[Path, FileStamp], ...]
+Signature = tuple[tuple[str, FileStamp], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,25 +70,37 @@ def directory_signature(directory: Path) -> Signature:
 
 
 def build_snapshot(
-    directory: Path, previous: Snapshot | None = None, signature: Signature | None = None
+    directory: Path,
+    previous: Snapshot | None = None,
+    signature: Signature | None = None,
+    cached: Mapping[str, CachedFile] | None = None,
 ) -> Snapshot:
     """Load ``directory`` and render the per-domain documents once.
 
     ``signature``: the scan a reload already made, so the files are listed only once.
+    ``cached``: what an earlier start compiled (``cache``); files whose stamp still
+    matches are taken from it instead of being read and rendered again.
     """
     if signature is None:
         signature = directory_signature(directory)
-    registry = load_directory(directory, previous.registry if previous else None, dict(signature))
-    documents = {c.id: _document(c, previous) for c in registry.configs}
+    reusable = {name: entry.loaded for name, entry in (cached or {}).items()}
+    registry = load_directory(
+        directory, previous.registry if previous else None, dict(signature), reusable
+    )
+    documents = {f.config.id: _document(f, previous, cached) for f in registry.files}
     return Snapshot(registry, MappingProxyType(documents), signature, time.time())
 
 
-def _document(config: DomainConfig, previous: Snapshot | None) -> RenderedDocument:
-    """Render ``config`` unless the previous snapshot already holds this very record."""
-    if previous is not None:
-        old = previous.registry.lookup(config.id)
-        if old is config:
-            return previous.thunderbird[config.id]
+def _document(
+    loaded: LoadedFile, previous: Snapshot | None, cached: Mapping[str, CachedFile] | None
+) -> RenderedDocument:
+    """Render a file's document unless an earlier load already holds this very record."""
+    config = loaded.config
+    if previous is not None and previous.registry.lookup(config.id) is config:
+        return previous.thunderbird[config.id]
+    entry = cached.get(loaded.path) if cached else None
+    if entry is not None and entry.loaded is loaded:
+        return RenderedDocument.of(entry.thunderbird)
     return RenderedDocument.of(render_thunderbird(config))
 
 
@@ -103,43 +117,91 @@ def log_registry(registry: Registry) -> None:
 
 
 class ConfigStore:
-    """Holds the current snapshot and reloads it when the domain files change."""
+    """Holds the current snapshot and reloads it when the domain files change.
 
-    def __init__(self, directory: Path, reload_interval: float) -> None:
+    Under ``autoconfig serve`` one thread in gunicorn's master watches (``watch``): it
+    builds the new snapshot, then asks gunicorn to replace the workers, which fork with
+    it already in memory (shared with the master, never copied per worker). Anywhere
+    else (the app run by another WSGI server) each process watches for itself.
+    """
+
+    def __init__(
+        self, directory: Path, reload_interval: float, cache_dir: Path | None = None
+    ) -> None:
         self.directory = directory
         self.reload_interval = reload_interval
-        snapshot = build_snapshot(directory)
+        self._cache = CompiledCache(cache_dir, directory) if cache_dir else None
+        cached = self._cache.read() if self._cache else {}
+        snapshot = build_snapshot(directory, cached=cached)
         require_domains(snapshot.registry, directory)
+        if cached and self._cache is not None:
+            total = len(snapshot.signature)
+            reused = sum(_is_cached(f, cached) for f in snapshot.registry.files)
+            log.info("%d of %d domain files read, %d taken from the compiled cache %s",
+                     total - reused, total, reused, self._cache.path)
         log_registry(snapshot.registry)
         self._snapshot = snapshot
+        self._cache_is_stale = _differs(snapshot, cached)
         self._refused: Signature | None = None
         self._lock = threading.Lock()
         self._watcher_pid: int | None = None
+        self._watched_elsewhere = False
 
     @property
     def snapshot(self) -> Snapshot:
         """The snapshot to answer with; never waits for a reload."""
-        if self.reload_interval and self._watcher_pid != os.getpid():
+        if self.reload_interval and not self._watched_elsewhere and (
+            self._watcher_pid != os.getpid()
+        ):
             self._start_watcher()
         return self._snapshot
 
-    def _start_watcher(self) -> None:
-        """Watch the files from a thread of this process (started after gunicorn's fork).
+    def watch(self, on_change: Callable[[], None]) -> None:
+        """Watch from this process for every process forked from it later (the master).
 
-        A worker forked long after start-up (a respawn) first catches up with the files
-        as they are now; the reload reads only files changed since the last load.
+        ``on_change`` runs after each reload that changed the snapshot; processes forked
+        before it keep the snapshot they were forked with and never watch.
+        """
+        self._watched_elsewhere = True
+        self._watcher_pid = os.getpid()
+        threading.Thread(
+            target=self._watch, args=(on_change,), name="autoconfig-reload", daemon=True
+        ).start()
+
+    def _start_watcher(self) -> None:
+        """Watch the files from a thread of this process (started after a fork).
+
+        A process forked long after start-up first catches up with the files as they
+        are now; the reload reads only files changed since the last load.
         """
         self._watcher_pid = os.getpid()
         self.reload_if_changed()
         threading.Thread(target=self._watch, name="autoconfig-reload", daemon=True).start()
 
-    def _watch(self) -> None:
-        while True:
-            time.sleep(self.reload_interval)
+    def _watch(self, on_change: Callable[[], None] | None = None) -> None:
+        self.save_cache()
+        watcher = DirectoryWatcher(self.directory, self.reload_interval) if (
+            self.reload_interval
+        ) else None
+        while watcher is not None:
+            watcher.wait()
             try:
-                self.reload_if_changed()
+                if self.reload_if_changed() and on_change is not None:
+                    on_change()
+                self.save_cache()
             except Exception:  # a bug here must not stop future reloads
                 log.exception("checking the domain files for changes failed")
+
+    def save_cache(self) -> None:
+        """Write the compiled cache if the files changed since it was read or written."""
+        if self._cache is None or not self._cache_is_stale:
+            return
+        self._cache_is_stale = False
+        snapshot = self._snapshot
+        self._cache.write({
+            f.path: CachedFile(f, snapshot.thunderbird[f.config.id].body)
+            for f in snapshot.registry.files
+        })
 
     def reload_if_changed(self) -> bool:
         """Rebuild if the files changed; one thread does it while the others keep serving."""
@@ -163,4 +225,17 @@ class ConfigStore:
             return False
         log_registry(snapshot.registry)
         self._snapshot = snapshot
+        self._cache_is_stale = True
         return True
+
+
+def _is_cached(loaded: LoadedFile, cached: Mapping[str, CachedFile]) -> bool:
+    """Whether this load took ``loaded`` from the cache (rather than reading its file)."""
+    entry = cached.get(loaded.path)
+    return entry is not None and entry.loaded is loaded
+
+
+def _differs(snapshot: Snapshot, cached: Mapping[str, CachedFile]) -> bool:
+    """Whether the cache misses anything this load compiled (or holds files now gone)."""
+    files = snapshot.registry.files
+    return len(files) != len(cached) or not all(_is_cached(f, cached) for f in files)

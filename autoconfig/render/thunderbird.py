@@ -74,11 +74,18 @@ def _dav(parent: etree._Element, tag: str, kind: str, url: str) -> None:
     _text(element, "serverURL", url)
 
 
+# Thunderbird needs at least one <domain> (readFromXML.sys.mjs) and never compares the
+# list with the domain it asked for (FetchConfig.sys.mjs: a hoster's document found by MX
+# serves domains it does not list). A file listing 100 000 customer domains would make a
+# 4 MB answer; the first ones say the same to every client.
+MAX_LISTED_DOMAINS = 50
+
+
 def render_thunderbird(config: DomainConfig) -> bytes:
     """The clientConfig 1.1 document for ``config``, with its XML declaration."""
     root = etree.Element("clientConfig", version="1.1")
     provider = etree.SubElement(root, "emailProvider", id=config.id)
-    for domain in config.domains:
+    for domain in config.domains[:MAX_LISTED_DOMAINS]:
         _text(provider, "domain", domain)
     _text(provider, "displayName", config.name)
     if config.short_name:
