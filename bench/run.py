@@ -5,9 +5,11 @@ Run from the repository root (root may install wrk from Debian on first use):
     .venv/bin/python -m bench.run [--duration 3] [--rounds 3] [--connections 16]
 
 On loopback only: starts `autoconfig serve` on the bundled domains/, the shipped
-nginx config (rendered like the tests do) with a test certificate, and, as the
-baseline, the same Thunderbird bytes as a static file on the same nginx and TLS
-settings. Prints requests/s and latency percentiles per case, then the ratios.
+nginx config (rendered like the tests do) with a test certificate, and two baselines:
+the same Thunderbird bytes as a static file on the same nginx and TLS settings, and
+the bare-Flask ceiling (bench/ceiling.py: a Flask app under the same gunicorn settings
+answering the same bytes with no work). Prints requests/s, the spread of the rounds and
+latency percentiles per case, then the ratios.
 The per-client rate limit is lifted for the run (all load comes from one address).
 A benchmark, not a test: numbers depend on the machine (README "Benchmarks").
 """
@@ -21,13 +23,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.http import request
+from tests.support.http import free_port, request
 from tests.support.nginx import TEST_NAMES, https_request, make_pki, run_nginx
 from tests.support.paths import DOMAINS
 from tests.support.server import run_server
+from tests.support.system import stop_process
 
 ADDRESS = "alice@example.com"
 THUNDERBIRD = f"/mail/config-v1.1.xml?emailaddress={ADDRESS}"
@@ -125,22 +131,55 @@ def pox_script(directory: Path) -> Path:
     return script
 
 
-def report(results: list[Result]) -> None:
+def report(results: list[Result], spread: dict[tuple[str, str], float]) -> None:
     """The table, then the ratios the README quotes."""
-    print(f"{'target':<10} {'document':<12} {'req/s':>9} {'p50':>9} {'p90':>9} {'p99':>9} "
-          f"{'errors':>6}")
+    print(f"{'target':<10} {'document':<12} {'req/s':>9} {'spread':>7} {'p50':>9} {'p90':>9} "
+          f"{'p99':>9} {'errors':>6}")
     for r in results:
-        print(f"{r.case.target:<10} {r.case.document:<12} {r.rps:>9.0f} {r.p50:>9} {r.p90:>9} "
-              f"{r.p99:>9} {r.errors:>6}")
+        key = (r.case.target, r.case.document)
+        print(f"{r.case.target:<10} {r.case.document:<12} {r.rps:>9.0f} {spread[key]:>7.0%} "
+              f"{r.p50:>9} {r.p90:>9} {r.p99:>9} {r.errors:>6}")
     rps = {(r.case.target, r.case.document): r.rps for r in results}
     static = rps[("static", "thunderbird")]
     print()
     print(f"nginx cached Thunderbird / static file: "
           f"{rps[('nginx', 'thunderbird')] / static:.0%}")
+    goals = {"thunderbird": 0.90, "pox": 0.70, "profile": 0.60}
     for document in ("thunderbird", "pox", "profile"):
-        print(f"{document:<12} nginx / gunicorn direct: "
-              f"{rps[('nginx', document)] / rps[('gunicorn', document)]:.0%}   "
-              f"gunicorn direct / static: {rps[('gunicorn', document)] / static:.0%}")
+        ceiling = rps[("ceiling", document)]
+        print(f"{document:<12} gunicorn / bare-Flask ceiling: "
+              f"{rps[('gunicorn', document)] / ceiling:.0%} (goal {goals[document]:.0%})   "
+              f"nginx / gunicorn direct: "
+              f"{rps[('nginx', document)] / rps[('gunicorn', document)]:.0%}")
+
+
+@contextmanager
+def run_ceiling(documents: Path, log: Path, args: argparse.Namespace) -> Iterator[str]:
+    """bench/ceiling.py under gunicorn with the real server's worker settings."""
+    port = free_port()
+    env = {**os.environ, "AUTOCONFIG_BENCH_DOCUMENTS": str(documents)}
+    threads = args.gunicorn_threads if args.worker_class == "gthread" else 1
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(args.workers), "--worker-class", args.worker_class,
+             "--threads", str(threads), "--keep-alive", "20", "bench.ceiling:app"],
+            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).parents[1],
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                request(base, THUNDERBIRD, timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit(f"the ceiling app did not start: {log.read_text()}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        stop_process(process, timeout=15)
 
 
 def main() -> None:
@@ -148,8 +187,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--duration", type=int, default=3, help="seconds per case")
     parser.add_argument("--rounds", type=int, default=3, help="runs per case; median kept")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--gunicorn-threads", type=int, default=4)
@@ -167,12 +206,25 @@ def main() -> None:
             (static_root / "mail").mkdir(parents=True)
             (static_root / "mail" / "config-v1.1.xml").write_bytes(document)
             extra = STATIC_SERVER.replace("@STATIC_ROOT@", str(static_root))
+            saved = tmp / "documents"
+            saved.mkdir()
+            (saved / "thunderbird").write_bytes(document)
+            (saved / "pox").write_bytes(request(
+                app.base, POX, method="POST", body=POX_BODY.encode(),
+                headers={"Host": "autodiscover.example.com", "Content-Type": "text/xml"},
+            ).body)
+            (saved / "profile").write_bytes(request(app.base, PROFILE).body)
             with run_nginx(tmp / "nginx", pki=pki, backends=[app.base.removeprefix("http://")],
                            overrides=UNLIMITED, extra_http=extra,
-                           workers=2) as nginx:
+                           workers=2) as nginx, \
+                    run_ceiling(saved, tmp / "ceiling.log", args) as ceiling:
                 https = f"https://127.0.0.1:{nginx.https_port}"
                 lua = pox_script(tmp)
                 cases = [
+                    Case("ceiling", "thunderbird", ceiling + THUNDERBIRD,
+                         "autoconfig.example.com"),
+                    Case("ceiling", "pox", ceiling + POX, "autodiscover.example.com", lua),
+                    Case("ceiling", "profile", ceiling + PROFILE, "autoconfig.example.com"),
                     Case("gunicorn", "thunderbird", app.base + THUNDERBIRD,
                          "autoconfig.example.com"),
                     Case("gunicorn", "pox", app.base + POX, "autodiscover.example.com", lua),
@@ -190,7 +242,15 @@ def main() -> None:
                               ca=pki.ca)
                 rounds = [[run_wrk(wrk, case, args) for case in cases]
                           for _ in range(args.rounds)]
-    report([median(of_case) for of_case in zip(*rounds, strict=True)])
+    per_case = list(zip(*rounds, strict=True))
+    report([median(of_case) for of_case in per_case],
+           {(r[0].case.target, r[0].case.document): spread(r) for r in per_case})
+
+
+def spread(results: tuple[Result, ...]) -> float:
+    """(highest - lowest) / median requests/s of the rounds of one case."""
+    rates = sorted(r.rps for r in results)
+    return (rates[-1] - rates[0]) / rates[len(rates) // 2]
 
 
 def median(results: tuple[Result, ...]) -> Result:

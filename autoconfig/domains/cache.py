@@ -40,15 +40,17 @@ class CachedFile:
 
     loaded: LoadedFile
     thunderbird: bytes
+    etag: str
 
 
 @cache
 def cache_key() -> str:
     """What the cached data depends on besides the files themselves."""
+    classes = [c for c in vars(records).values() if isinstance(c, type)]
     record_fields = {
-        name: [field.name for field in dataclasses.fields(cls)]
-        for name, cls in sorted(vars(records).items())
-        if isinstance(cls, type) and dataclasses.is_dataclass(cls)
+        cls.__name__: [field.name for field in dataclasses.fields(cls)]
+        for cls in [*classes, LoadedFile, CachedFile]
+        if dataclasses.is_dataclass(cls)
     }
     try:
         package = version("autoconfig")
@@ -82,14 +84,15 @@ class CompiledCache:
                 if status.st_uid != os.getuid() or status.st_mode & 0o022:
                     log.warning("%s: not a private file of this user; not used", self.path)
                     return {}
-                key, directory, files = pickle.load(file)  # noqa: S301 - checked above
+                key, directory = pickle.load(file)  # noqa: S301 - checked above
+                if key != cache_key() or directory != self.directory:
+                    return {}  # stale: the files are not even unpickled
+                files = pickle.load(file)  # noqa: S301 - checked above
         except FileNotFoundError:
             return {}
         except Exception as error:  # any damage means: compile again
             log.warning("%s: cannot be read (%s); compiling the domain files again",
                         self.path, error)
-            return {}
-        if key != cache_key() or directory != self.directory:
             return {}
         return files  # type: ignore[no-any-return]
 
@@ -100,7 +103,10 @@ class CompiledCache:
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as file:
-                    _Pickler(file, protocol=5).dump((cache_key(), self.directory, dict(files)))
+                    pickler = _Pickler(file, protocol=5)
+                    pickler.dump((cache_key(), self.directory))
+                    pickler.clear_memo()  # read back by two separate loads
+                    pickler.dump(dict(files))
                 os.replace(temporary, self.path)
             except BaseException:
                 os.unlink(temporary)

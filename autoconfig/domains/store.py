@@ -100,7 +100,7 @@ def _document(
         return previous.thunderbird[config.id]
     entry = cached.get(loaded.path) if cached else None
     if entry is not None and entry.loaded is loaded:
-        return RenderedDocument.of(entry.thunderbird)
+        return RenderedDocument(entry.thunderbird, entry.etag)
     return RenderedDocument.of(render_thunderbird(config))
 
 
@@ -198,8 +198,9 @@ class ConfigStore:
             return
         self._cache_is_stale = False
         snapshot = self._snapshot
+        documents = snapshot.thunderbird
         self._cache.write({
-            f.path: CachedFile(f, snapshot.thunderbird[f.config.id].body)
+            f.path: CachedFile(f, documents[f.config.id].body, documents[f.config.id].etag)
             for f in snapshot.registry.files
         })
 
