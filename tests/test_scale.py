@@ -10,12 +10,18 @@ reads again only the files that changed; one file may list 100 000 domains.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from tests.support.http import request
+from tests.support.paths import TEST_DATA
 from tests.support.server import RunningServer, run_server
+
+AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 
 QUERY = "/mail/config-v1.1.xml?emailaddress=alice@example.com"
 CUSTOMER = """name: Customer {i}
@@ -228,3 +234,20 @@ def test_one_file_listing_100000_domains_is_served(tmp_path: Path) -> None:
         )
         assert pox.status == 200
         assert b"<Server>mail.customer99999.example</Server>" in pox.body
+
+
+def test_check_answers_the_same_from_the_compiled_cache(tmp_path: Path) -> None:
+    directory = tmp_path / "domains"
+    shutil.copytree(TEST_DATA / "broken-domains", directory)
+    (directory / "plain.example.yaml").write_text(
+        EXAMPLE.replace("example.com", "plain.example").replace("security: tls", "security: none")
+    )
+    env = {**os.environ, "AUTOCONFIG_CACHE_DIR": str(tmp_path / "cache")}
+    command = [str(AUTOCONFIG), "check", str(directory)]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert list((tmp_path / "cache").glob("domains-*.cache"))
+    second = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert first.returncode == second.returncode == 1
+    assert first.stdout == second.stdout
+    assert "typo.example.yaml:13: incoming[1].secruity: unknown key" in second.stdout
+    assert "plain.example.yaml:4: warning: " in second.stdout

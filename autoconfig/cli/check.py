@@ -7,9 +7,12 @@ from pathlib import Path
 import click
 
 from autoconfig.cli.common import default_domains_dir, domains_option
+from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import display_path
-from autoconfig.domains.registry import NoValidDomainsError, load_directory
+from autoconfig.domains.registry import NoValidDomainsError, Registry, load_directory
+from autoconfig.domains.store import build_snapshot, cache_entries, snapshot_differs
 from autoconfig.lint import lint
+from autoconfig.settings import Settings, SettingsError
 
 
 @click.command()
@@ -20,7 +23,7 @@ def check(directory: Path | None, domains_dir: Path | None, strict: bool) -> Non
     """Validate every domain file in DIRECTORY; print every error and warning."""
     directory = directory or domains_dir or default_domains_dir()
     try:
-        registry = load_directory(directory)
+        registry = _load(directory)
     except NoValidDomainsError as error:
         raise click.ClickException(str(error)) from None
     warnings = [finding for loaded in registry.files for finding in lint(loaded)]
@@ -35,3 +38,21 @@ def check(directory: Path | None, domains_dir: Path | None, strict: bool) -> Non
     )
     if registry.errors or not registry.by_domain or (strict and warnings):
         raise SystemExit(1)
+
+
+def _load(directory: Path) -> Registry:
+    """Load through the compiled cache the server uses: unchanged files were validated
+    by this very version already, so only changed ones are read (100 000 files: seconds,
+    not a minute). The messages are the same as without it."""
+    try:
+        cache_dir = Settings.from_env().cache_dir
+    except SettingsError:
+        cache_dir = None  # `check` is about domain files; `serve` reports the setting
+    if cache_dir is None or not directory.is_dir():
+        return load_directory(directory)
+    cache = CompiledCache(cache_dir, directory)
+    cached = cache.read()
+    snapshot = build_snapshot(directory, cached=cached)
+    if snapshot_differs(snapshot, cached):
+        cache.write(cache_entries(snapshot))
+    return snapshot.registry

@@ -141,7 +141,7 @@ class ConfigStore:
                      total - reused, total, reused, self._cache.path)
         log_registry(snapshot.registry)
         self._snapshot = snapshot
-        self._cache_is_stale = _differs(snapshot, cached)
+        self._cache_is_stale = snapshot_differs(snapshot, cached)
         self._refused: Signature | None = None
         self._lock = threading.Lock()
         self._watcher_pid: int | None = None
@@ -198,11 +198,7 @@ class ConfigStore:
             return
         self._cache_is_stale = False
         snapshot = self._snapshot
-        documents = snapshot.thunderbird
-        self._cache.write({
-            f.path: CachedFile(f, documents[f.config.id].body, documents[f.config.id].etag)
-            for f in snapshot.registry.files
-        })
+        self._cache.write(cache_entries(snapshot))
 
     def reload_if_changed(self) -> bool:
         """Rebuild if the files changed; one thread does it while the others keep serving."""
@@ -236,7 +232,16 @@ def _is_cached(loaded: LoadedFile, cached: Mapping[str, CachedFile]) -> bool:
     return entry is not None and entry.loaded is loaded
 
 
-def _differs(snapshot: Snapshot, cached: Mapping[str, CachedFile]) -> bool:
+def cache_entries(snapshot: Snapshot) -> dict[str, CachedFile]:
+    """What the compiled cache keeps of ``snapshot``: every good file and its document."""
+    documents = snapshot.thunderbird
+    return {
+        f.path: CachedFile(f, documents[f.config.id].body, documents[f.config.id].etag)
+        for f in snapshot.registry.files
+    }
+
+
+def snapshot_differs(snapshot: Snapshot, cached: Mapping[str, CachedFile]) -> bool:
     """Whether the cache misses anything this load compiled (or holds files now gone)."""
     files = snapshot.registry.files
     return len(files) != len(cached) or not all(_is_cached(f, cached) for f in files)
