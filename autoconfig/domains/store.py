@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -184,9 +185,9 @@ class ConfigStore:
             self.reload_interval
         ) else None
         while watcher is not None:
-            watcher.wait()
+            names = watcher.wait()
             try:
-                if self.reload_if_changed() and on_change is not None:
+                if self.reload_if_changed(names) and on_change is not None:
                     on_change()
                 self.save_cache()
             except Exception:  # a bug here must not stop future reloads
@@ -200,12 +201,19 @@ class ConfigStore:
         snapshot = self._snapshot
         self._cache.write(cache_entries(snapshot))
 
-    def reload_if_changed(self) -> bool:
-        """Rebuild if the files changed; one thread does it while the others keep serving."""
+    def reload_if_changed(self, names: frozenset[str] | None = None) -> bool:
+        """Rebuild if the files changed; one thread does it while the others keep serving.
+
+        ``names``: the only files that may have changed (reported by inotify), so that
+        not every file is stat-ed again; None checks them all.
+        """
         if not self._lock.acquire(blocking=False):
             return False
         try:
-            signature = directory_signature(self.directory)
+            if names is None:
+                signature = directory_signature(self.directory)
+            else:
+                signature = _restamped(self._snapshot.signature, self.directory, names)
             if signature in (self._snapshot.signature, self._refused):
                 return False
             return self._reload(signature)
@@ -230,6 +238,25 @@ def _is_cached(loaded: LoadedFile, cached: Mapping[str, CachedFile]) -> bool:
     """Whether this load took ``loaded`` from the cache (rather than reading its file)."""
     entry = cached.get(loaded.path)
     return entry is not None and entry.loaded is loaded
+
+
+def _restamped(signature: Signature, directory: Path, names: frozenset[str]) -> Signature:
+    """``signature`` with the stamps of ``names`` taken again (added, changed or gone)."""
+    stamps = dict(signature)
+    known = len(stamps)
+    for name in names:
+        try:
+            status = (directory / name).stat()
+        except OSError:
+            stamps.pop(name, None)
+            continue
+        if stat.S_ISREG(status.st_mode):
+            stamps[name] = (status.st_mtime_ns, status.st_size)
+        else:
+            stamps.pop(name, None)
+    if len(stamps) != known or not names <= stamps.keys():
+        return tuple(sorted(stamps.items()))  # names came or went: keep name order
+    return tuple(stamps.items())
 
 
 def cache_entries(snapshot: Snapshot) -> dict[str, CachedFile]:

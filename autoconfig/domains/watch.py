@@ -5,8 +5,8 @@ directory is watched with inotify (Linux): a check happens only after the kernel
 a change in it (a file written, added, removed or renamed, and the atomic rename of
 ``..data`` by which Kubernetes swaps a mounted ConfigMap). Where inotify is not available
 (another OS, no watches left) every tick is a check, as before. Files that are symlinks to
-elsewhere change without an event in this directory, so a full check also runs every
-``SAFETY_TICKS`` ticks.
+elsewhere, and a directory reached through a symlink that is repointed, change without an
+event here, so a full check also runs every ``SAFETY_TICKS`` ticks.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import select
 import time
 from pathlib import Path
 from typing import Any
+
+from autoconfig.domains.load import DOMAIN_FILE_SUFFIXES
 
 log = logging.getLogger("autoconfig")
 
@@ -38,26 +40,41 @@ class DirectoryWatcher:
         """Whether changes are reported by the kernel (else: polling every tick)."""
         return self._inotify is not None
 
-    def wait(self) -> None:
-        """Sleep until a change is reported, or until the tick that must check anyway."""
+    def wait(self) -> frozenset[str] | None:
+        """Sleep until a change is reported, or until the tick that must check anyway.
+
+        Returns the names of the domain files the kernel reported, or None when the whole
+        directory must be checked (polling, the safety tick, a ConfigMap swap of
+        ``..data``, a lost event).
+        """
         if self._inotify is None:
             time.sleep(self.interval)
-            return
+            return None
         deadline = time.monotonic() + self.interval
         while True:
             left = deadline - time.monotonic()
             ready, _, _ = select.select([self._inotify], [], [], max(left, 0))
             if ready:
                 time.sleep(SETTLE)
-                self._inotify.read(timeout=0)  # drain: one check covers every event so far
                 self._ticks = 0
-                return
+                return self._changed_names()
             if left <= 0:
                 self._ticks += 1
                 if self._ticks >= SAFETY_TICKS:
                     self._ticks = 0
-                    return
+                    return None
                 deadline = time.monotonic() + self.interval
+
+    def _changed_names(self) -> frozenset[str] | None:
+        """Drain the events so far: one check covers them all."""
+        names = set()
+        for event in self._inotify.read(timeout=0):
+            if event.name.endswith(DOMAIN_FILE_SUFFIXES):
+                names.add(event.name)
+            elif not event.name or event.name.startswith(".."):
+                return None  # the directory itself, a lost event, ConfigMap's ..data swap
+            # else: an editor's swap or backup file, not a domain file
+        return frozenset(names)
 
 
 def _open_inotify(directory: Path) -> Any:
