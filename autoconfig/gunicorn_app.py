@@ -14,6 +14,7 @@ import gc
 import os
 import runpy
 import signal
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn i
     def __init__(self, app: Flask, overrides: Mapping[str, Any]) -> None:
         self._app = app
         self._overrides = dict(overrides)
+        self._hup_from_watcher = threading.Event()
         super().__init__()
 
     def load_config(self) -> None:
@@ -65,12 +67,20 @@ class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn i
         A HUP from outside (``systemctl reload``) checks the files first, too.
         """
         store: ConfigStore = self._app.extensions[STORE_KEY]
+        ours = self._hup_from_watcher
 
         def when_ready(server: Any) -> None:
-            store.watch(on_change=lambda: os.kill(server.pid, signal.SIGHUP))
+            def replace_workers() -> None:
+                ours.set()
+                os.kill(server.pid, signal.SIGHUP)
+
+            store.watch(on_change=replace_workers)
 
         def on_reload(server: Any) -> None:
-            store.reload_if_changed()
+            if ours.is_set():  # the watcher has just reloaded: no second look at 100 000 files
+                ours.clear()
+            else:
+                store.reload_if_changed()
 
         def pre_fork(server: Any, worker: Any) -> None:
             gc.freeze()

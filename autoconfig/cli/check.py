@@ -10,7 +10,7 @@ from autoconfig.cli.common import default_domains_dir, domains_option
 from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import display_path
 from autoconfig.domains.registry import NoValidDomainsError, Registry, load_directory
-from autoconfig.domains.store import build_snapshot, cache_entries, snapshot_differs
+from autoconfig.domains.store import cache_entries, first_snapshot, snapshot_differs
 from autoconfig.lint import lint
 from autoconfig.settings import Settings, SettingsError
 
@@ -48,11 +48,13 @@ def _load(directory: Path) -> Registry:
         cache_dir = Settings.from_env().cache_dir
     except SettingsError:
         cache_dir = None  # `check` is about domain files; `serve` reports the setting
-    if cache_dir is None or not directory.is_dir():
-        return load_directory(directory)
-    cache = CompiledCache(cache_dir, directory)
-    cached = cache.read()
-    snapshot = build_snapshot(directory, cached=cached)
+    if not directory.is_dir():
+        return load_directory(directory)  # its message
+    cache = CompiledCache(cache_dir, directory) if cache_dir else None
+    cached = cache.read() if cache else {}
+    snapshot = first_snapshot(directory, cached)
+    if cache is None:
+        return snapshot.registry
     if snapshot_differs(snapshot, cached):
         cache.write(cache_entries(snapshot))
     return snapshot.registry

@@ -133,7 +133,7 @@ class ConfigStore:
         self.reload_interval = reload_interval
         self._cache = CompiledCache(cache_dir, directory) if cache_dir else None
         cached = self._cache.read() if self._cache else {}
-        snapshot = build_snapshot(directory, cached=cached)
+        snapshot = first_snapshot(directory, cached)
         require_domains(snapshot.registry, directory)
         if cached and self._cache is not None:
             total = len(snapshot.signature)
@@ -180,21 +180,26 @@ class ConfigStore:
         threading.Thread(target=self._watch, name="autoconfig-reload", daemon=True).start()
 
     def _watch(self, on_change: Callable[[], None] | None = None) -> None:
-        self.save_cache()
         watcher = DirectoryWatcher(self.directory, self.reload_interval) if (
             self.reload_interval
         ) else None
+        self.save_cache()
+        names: frozenset[str] | None = None  # first: all files, for edits made while loading
         while watcher is not None:
-            names = watcher.wait()
             try:
                 if self.reload_if_changed(names) and on_change is not None:
                     on_change()
-                self.save_cache()
             except Exception:  # a bug here must not stop future reloads
                 log.exception("checking the domain files for changes failed")
+            names = watcher.wait()
 
     def save_cache(self) -> None:
-        """Write the compiled cache if the files changed since it was read or written."""
+        """Write the compiled cache if this start compiled files it did not hold.
+
+        Once per start, not after each reload: at 100 000 files writing takes seconds of
+        the watching process's time, and a cache that misses a few edits only means
+        those few files are read again at the next start (which then rewrites it).
+        """
         if self._cache is None or not self._cache_is_stale:
             return
         self._cache_is_stale = False
@@ -230,7 +235,6 @@ class ConfigStore:
             return False
         log_registry(snapshot.registry)
         self._snapshot = snapshot
-        self._cache_is_stale = True
         return True
 
 
@@ -238,6 +242,15 @@ def _is_cached(loaded: LoadedFile, cached: Mapping[str, CachedFile]) -> bool:
     """Whether this load took ``loaded`` from the cache (rather than reading its file)."""
     entry = cached.get(loaded.path)
     return entry is not None and entry.loaded is loaded
+
+
+def first_snapshot(directory: Path, cached: Mapping[str, CachedFile]) -> Snapshot:
+    """The snapshot of a start (or of `check`): from the cache where it is still right.
+
+    (Compiling the other files in forked processes, one per core, was measured slower
+    on a busy 2-core machine: sending the records back costs what parsing saves.)
+    """
+    return build_snapshot(directory, cached=cached)
 
 
 def _restamped(signature: Signature, directory: Path, names: frozenset[str]) -> Signature:
