@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from autoconfig.domains.load import load_file
 from tests.support.http import request
 from tests.support.paths import TEST_DATA
 from tests.support.server import RunningServer, run_server
@@ -251,3 +252,14 @@ def test_check_answers_the_same_from_the_compiled_cache(tmp_path: Path) -> None:
     assert first.stdout == second.stdout
     assert "typo.example.yaml:13: incoming[1].secruity: unknown key" in second.stdout
     assert "plain.example.yaml:4: warning: " in second.stdout
+
+
+def test_a_file_beyond_the_size_bound_is_refused_with_the_reason(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.example.yaml"
+    with huge.open("wb") as file:
+        file.truncate(17 << 20)  # sparse: the bound is checked before anything is read
+    result = load_file(huge, "huge.example.yaml")
+    assert [str(error) for error in result.errors] == [
+        "huge.example.yaml: 17825792 bytes, larger than the 16777216 bytes a domain file may"
+        " have (about 671088 domains); split it into several files"
+    ]
