@@ -8,17 +8,20 @@ measurement (bench/run.py, README "Benchmarks"); see the comments below.
 import os
 
 bind = os.environ.get("AUTOCONFIG_BIND", "127.0.0.1:8000")
-# Measured with bench/run.py on 2 cores behind nginx (README "Benchmarks"): sync x2,
-# sync x5, gthread 2x4 and gthread 3x8 served within run-to-run noise of each other
-# (the work is CPU-bound and nginx buffers slow clients), and more processes than cores
-# bought nothing. gthread wins on what the bench does not load: a thread waiting for
-# an MX lookup (up to AUTOCONFIG_DNS_TIMEOUT s) does not stop its process, and nginx's
-# upstream keepalive is honoured. So: one process per core, four threads each.
+# Measured with bench/run.py on 2 cores, directly and behind nginx, at 32 and 256
+# connections (README "Benchmarks"): gthread 2x4 served more than sync x2 at 256
+# connections, and on the shared test machine neither was steadier than the other
+# (rounds swung by 20 % to 200 % for both, and for a bare Flask app too). gthread
+# also wins on what the bench does not load: a thread waiting for an MX lookup (up to
+# AUTOCONFIG_DNS_TIMEOUT s) does not stop its process, and nginx's upstream keepalive
+# is honoured. So: one process per core, four threads each.
 worker_class = os.environ.get("AUTOCONFIG_WORKER_CLASS", "gthread")
 workers = int(os.environ.get("AUTOCONFIG_WORKERS") or os.cpu_count() or 2)
 # (gunicorn turns sync into gthread when threads > 1, so sync gets exactly one.)
 threads = int(os.environ.get("AUTOCONFIG_THREADS", "4")) if worker_class == "gthread" else 1
 # Load the domain files once in the master: errors show once, workers share the memory.
+# (`autoconfig serve` builds the app itself; the master also watches the files and
+# replaces the workers after a reload: autoconfig/gunicorn_app.py.)
 preload_app = True
 # A request is a lookup and a prerendered document: 30 s means a stuck worker.
 timeout = 30
