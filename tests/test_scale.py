@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import load_file
 from tests.support.http import request
 from tests.support.paths import TEST_DATA
@@ -263,3 +264,16 @@ def test_a_file_beyond_the_size_bound_is_refused_with_the_reason(tmp_path: Path)
         "huge.example.yaml: 17825792 bytes, larger than the 16777216 bytes a domain file may"
         " have (about 671088 domains); split it into several files"
     ]
+
+
+def test_caches_of_directories_that_are_gone_are_deleted(tmp_path: Path) -> None:
+    gone, kept = tmp_path / "gone", tmp_path / "kept"
+    for directory in (gone, kept):
+        write_customers(directory, 2)
+    folder = tmp_path / "cache"
+    CompiledCache(folder, gone).write({})
+    stale = CompiledCache(folder, gone).path
+    assert stale.exists()
+    shutil.rmtree(gone)
+    CompiledCache(folder, kept).write({})
+    assert sorted(p.name for p in folder.iterdir()) == [CompiledCache(folder, kept).path.name]

@@ -18,12 +18,13 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from autoconfig.domains import records
 from autoconfig.domains.fileformat import json_schema
@@ -79,9 +80,8 @@ class CompiledCache:
         """The cached files by displayed path; empty if absent, foreign or stale."""
         try:
             with self.path.open("rb") as file:
-                status = os.fstat(file.fileno())
                 # Unpickling runs code named in the file: only ever our own, private file.
-                if status.st_uid != os.getuid() or status.st_mode & 0o022:
+                if not _is_private(file):
                     log.warning("%s: not a private file of this user; not used", self.path)
                     return {}
                 key, directory = pickle.load(file)  # noqa: S301 - checked above
@@ -100,7 +100,9 @@ class CompiledCache:
         """Replace the cache atomically; on failure log one line and carry on."""
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            handle, temporary = tempfile.mkstemp(
+                dir=self.path.parent, prefix="domains-", suffix=".tmp"
+            )
             try:
                 with os.fdopen(handle, "wb") as file:
                     pickler = _Pickler(file, protocol=5)
@@ -111,6 +113,7 @@ class CompiledCache:
             except BaseException:
                 os.unlink(temporary)
                 raise
+            _prune(self.path.parent, keep=self.path)
         except OSError as error:
             log.warning(
                 "cannot write the compiled cache %s (%s): the next start reads every file",
@@ -118,6 +121,34 @@ class CompiledCache:
             )
             return False
         return True
+
+
+def _is_private(file: BinaryIO) -> bool:
+    """Owned by this user and writable by no one else."""
+    status = os.fstat(file.fileno())
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Delete the caches of domains directories that are gone, and leftovers of writers
+    that were killed, so that a folder shared by many directories (tests, trials) does
+    not grow without end."""
+    for path in folder.glob("domains-*"):
+        try:
+            if path.suffix == ".tmp":
+                if time.time() - path.stat().st_mtime > 3600:
+                    path.unlink()
+                continue
+            if path == keep:
+                continue
+            with path.open("rb") as file:
+                if not _is_private(file):
+                    continue
+                _key, directory = pickle.load(file)  # noqa: S301 - our own files only
+            if not Path(directory).is_dir():
+                path.unlink()
+        except Exception:  # noqa: S112 - pruning is best effort; a damaged file is left
+            continue
 
 
 class _Pickler(pickle.Pickler):

@@ -276,7 +276,7 @@ def _to_plain(loader: yaml.SafeLoader, node: yaml.Node, depth: int, budget: _Bud
 
 
 def _parse_lean(text: str) -> Any:
-    """Plain data from YAML text, or ``_Retry`` when only the careful parse can explain."""
+    """Plain data from YAML text, or ``_RETRY`` when only the careful parse can explain."""
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()

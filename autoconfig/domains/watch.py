@@ -35,11 +35,6 @@ class DirectoryWatcher:
         self._ticks = 0
         self._inotify = _open_inotify(directory)
 
-    @property
-    def uses_inotify(self) -> bool:
-        """Whether changes are reported by the kernel (else: polling every tick)."""
-        return self._inotify is not None
-
     def wait(self) -> frozenset[str] | None:
         """Sleep until a change is reported, or until the tick that must check anyway.
 
