@@ -19,6 +19,7 @@ from pathlib import Path
 
 from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import load_file
+from autoconfig.domains.store import build_snapshot
 from tests.support.http import request
 from tests.support.paths import TEST_DATA
 from tests.support.server import RunningServer, run_server
@@ -277,3 +278,21 @@ def test_caches_of_directories_that_are_gone_are_deleted(tmp_path: Path) -> None
     shutil.rmtree(gone)
     CompiledCache(folder, kept).write({})
     assert sorted(p.name for p in folder.iterdir()) == [CompiledCache(folder, kept).path.name]
+
+
+def test_an_edit_in_place_gives_what_a_fresh_load_gives(tmp_path: Path) -> None:
+    directory = tmp_path / "domains"
+    write_customers(directory, 5)
+    first = build_snapshot(directory)
+    edited = directory / "customer3.example.yaml"
+    edited.write_text(CUSTOMER.format(i=3).replace("Customer 3", "Customer Three"))
+    in_place = build_snapshot(directory, first)
+    fresh = build_snapshot(directory)
+    assert dict(in_place.registry.by_domain) == dict(fresh.registry.by_domain)
+    assert dict(in_place.thunderbird) == dict(fresh.thunderbird)
+    assert in_place.registry.lookup("alias3.example").name == "Customer Three"  # type: ignore[union-attr]
+    # A changed domain list (and size: the stamp must change) is built afresh, also right.
+    edited.write_text(CUSTOMER.format(i=3).replace("alias3.example", "another3.example"))
+    moved = build_snapshot(directory, in_place)
+    assert moved.registry.lookup("alias3.example") is None
+    assert moved.registry.lookup("another3.example").name == "Customer 3"  # type: ignore[union-attr]

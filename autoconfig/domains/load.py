@@ -395,6 +395,11 @@ def domain_files(directory: Path) -> list[Path]:
     return [directory / name for name in scan_domain_files(directory)]
 
 
+def display_prefix(directory: Path) -> str:
+    """What goes before a file's name in messages: ``domains/``, or nothing for ``.``."""
+    return str(Path(display_path(directory)) / "_")[:-1]
+
+
 def display_path(path: Path) -> str:
     """A path as admins want to read it: relative to the working directory if below it."""
     try:

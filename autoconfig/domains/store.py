@@ -19,13 +19,20 @@ from pathlib import Path
 from types import MappingProxyType
 
 from autoconfig.domains.cache import CachedFile, CompiledCache
-from autoconfig.domains.load import FileStamp, LoadedFile, scan_domain_files
+from autoconfig.domains.load import (
+    FileStamp,
+    LoadedFile,
+    display_prefix,
+    load_file,
+    scan_domain_files,
+)
 from autoconfig.domains.records import DomainConfig
 from autoconfig.domains.registry import (
     NoValidDomainsError,
     Registry,
     load_directory,
     require_domains,
+    with_files_replaced,
 )
 from autoconfig.domains.watch import DirectoryWatcher
 from autoconfig.render.thunderbird import render_thunderbird
@@ -84,12 +91,42 @@ def build_snapshot(
     """
     if signature is None:
         signature = directory_signature(directory)
+    if previous is not None and not cached:
+        edited = _edited_in_place(directory, previous, signature)
+        if edited is not None:
+            return edited
     reusable = {name: entry.loaded for name, entry in (cached or {}).items()}
     registry = load_directory(
         directory, previous.registry if previous else None, dict(signature), reusable
     )
     documents = {f.config.id: _document(f, previous, cached) for f in registry.files}
     return Snapshot(registry, MappingProxyType(documents), signature, time.time())
+
+
+def _edited_in_place(
+    directory: Path, previous: Snapshot, signature: Signature
+) -> Snapshot | None:
+    """The new snapshot when a few files were edited and none came or went, built from
+    ``previous`` without going through every file; None when that does not apply."""
+    before, after = dict(previous.signature), dict(signature)
+    if before.keys() != after.keys():
+        return None
+    changed = [name for name, stamp in after.items() if before[name] != stamp]
+    if not changed or len(changed) > EDITS_IN_PLACE:
+        return None
+    shown = display_prefix(directory)
+    results = [load_file(directory / name, shown + name, after[name]) for name in changed]
+    registry = with_files_replaced(previous.registry, results)
+    if registry is None:
+        return None
+    documents = dict(previous.thunderbird)
+    for result in results:
+        config = result.loaded.config  # type: ignore[union-attr]  # checked by the registry
+        documents[config.id] = RenderedDocument.of(render_thunderbird(config))
+    return Snapshot(registry, MappingProxyType(documents), signature, time.time())
+
+
+EDITS_IN_PLACE = 100  # more edited files at once: build the registry afresh
 
 
 def _document(
