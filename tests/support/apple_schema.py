@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.paths import shared_data
+from tests.support.paths import APPLE_SCHEMA
 
 # Apple's type words -> the Python types plistlib reads them as (bool is not an integer).
 PYTHON_TYPES: dict[str, tuple[type, ...]] = {
@@ -37,7 +37,7 @@ PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 @cache
 def payload_keys() -> dict[str, dict[str, dict[str, Any]]]:
     """Every payload type's keys, by name: {"com.apple.mail.managed": {"EmailAddress": {...}}}."""
-    folder: Path = shared_data("apple-schema")
+    folder: Path = APPLE_SCHEMA
     schemas: dict[str, dict[str, dict[str, Any]]] = {}
     for path in sorted(folder.glob("*.yaml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
