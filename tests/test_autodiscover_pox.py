@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from exchangelib.autodiscover.properties import Autodiscover
@@ -22,6 +19,7 @@ from lxml import etree
 from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE, NS_RESPONSE
 from autoconfig.render.autodiscover import render_pox_settings
+from tests.support.cli import run_cli
 from tests.support.http import Reply, request
 from tests.support.paths import DOMAINS, TEST_DATA
 from tests.support.server import RunningServer
@@ -329,12 +327,9 @@ def test_cli_render_outlook_prints_the_bytes_the_server_sends(
     bundled_server: RunningServer,
 ) -> None:
     served = post(bundled_server, outlook_request("alice@example.com")).body
-    printed = subprocess.run(
-        [str(Path(sys.executable).with_name("autoconfig")), "render", "outlook",
-         "alice@example.com", "--domains", str(DOMAINS)],
-        capture_output=True, check=True, timeout=60,
-    ).stdout
-    assert printed == served
+    printed = run_cli("render", "outlook", "alice@example.com", "--domains", str(DOMAINS))
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout_bytes == served
 
 
 @pytest.mark.parametrize(
@@ -343,11 +338,7 @@ def test_cli_render_outlook_prints_the_bytes_the_server_sends(
      ("no-at-sign", "the address has no '@'")],
 )
 def test_cli_render_outlook_refuses_cleanly(address: str, message: str) -> None:
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("autoconfig")), "render", "outlook", address,
-         "--domains", str(DOMAINS)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    result = run_cli("render", "outlook", address, "--domains", str(DOMAINS))
     assert result.returncode == 1  # DESIGN: 1 for bad input, with a message
     assert message in result.stderr
     assert "Traceback" not in result.stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -22,10 +21,10 @@ import pytest
 from autoconfig.dns.check import Severity, check_domain
 from autoconfig.dns.query import Resolver
 from autoconfig.registry import load_directory
+from tests.support.cli import CliResult, run_cli
 from tests.support.dns_server import DnsServer, load_zones, run_nsd, silent_nameserver
 from tests.support.nginx import make_pki
 from tests.support.paths import TEST_DATA
-from tests.support.server import AUTOCONFIG
 
 DNS_DATA = TEST_DATA / "dns"
 SERVER = "config.provider.test"
@@ -38,9 +37,8 @@ def nsd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
         yield server
 
 
-def dns_check(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    command = [str(AUTOCONFIG), "dns", "check", *args, "--domains", str(DNS_DATA / "domains")]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+def dns_check(*args: str) -> CliResult:
+    return run_cli("dns", "check", *args, "--domains", str(DNS_DATA / "domains"))
 
 
 def check_lines(nsd: DnsServer, domain: str, *extra: str) -> tuple[int, list[str]]:

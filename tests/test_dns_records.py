@@ -7,7 +7,6 @@ loaded into a real nsd and ``dns check`` must find nothing wrong with it.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import dns.zone
@@ -16,9 +15,9 @@ import pytest
 from autoconfig.dns.records import records_for, srv_targets, zone_snippet
 from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.registry import load_directory
+from tests.support.cli import CliResult, run_cli
 from tests.support.dns_server import run_nsd, zone_header
 from tests.support.paths import DOMAINS, TEST_DATA
-from tests.support.server import AUTOCONFIG
 
 DNS_DOMAINS = TEST_DATA / "dns" / "domains"
 PROVIDER_ZONE = TEST_DATA / "dns" / "zones" / "provider.test.zone"
@@ -35,10 +34,8 @@ def rows(config: DomainConfig, domain: str, server_host: str = SERVER) -> set[tu
     return {(r.name, r.rdtype, r.value) for r in records_for(config, domain, server_host)}
 
 
-def autoconfig_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(AUTOCONFIG), *args], capture_output=True, text=True, timeout=60, check=False
-    )
+def autoconfig_cli(*args: str) -> CliResult:
+    return run_cli(*args)
 
 
 def test_records_of_a_provider_with_imap_pop3_and_both_submission_ports() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,18 +10,10 @@ import pytest
 from autoconfig.loader import load_file
 from autoconfig.model import Auth, Protocol, Security
 from autoconfig.registry import load_directory
-from tests.support.paths import DOMAINS, REPO, TEST_DATA
+from tests.support.cli import run_cli
+from tests.support.paths import DOMAINS, TEST_DATA
 
-AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 BROKEN = TEST_DATA / "broken-domains"
-
-
-def run_cli(*arguments: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``autoconfig`` command as an admin would."""
-    return subprocess.run(
-        [str(AUTOCONFIG), *arguments], capture_output=True, text=True, cwd=cwd, timeout=60,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("path", sorted(DOMAINS.glob("*.y*ml")), ids=lambda p: p.name)

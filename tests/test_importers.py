@@ -6,7 +6,6 @@ thing that could not be mapped; bad input is a message and exit status 1.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,21 +15,16 @@ from autoconfig.dns.records import SrvTarget
 from autoconfig.importers.srv import srv_to_yaml
 from autoconfig.loader import load_file
 from autoconfig.model import Auth, DomainConfig, Protocol, Security
+from tests.support.cli import CliResult, run_cli
 from tests.support.dns_server import DnsServer, load_zones, run_nsd
+from tests.support.installed import run_installed
 from tests.support.paths import REPO, TEST_DATA
-from tests.support.server import AUTOCONFIG
 
 IMPORT_DATA = TEST_DATA / "dns" / "import"
 
 
-def autoconfig_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(AUTOCONFIG), *args], input=stdin, capture_output=True, timeout=60, check=False,
-        cwd=REPO,
-    )
-    return subprocess.CompletedProcess(
-        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
-    )
+def autoconfig_cli(*args: str) -> CliResult:
+    return run_cli(*args, cwd=REPO)
 
 
 def accepted(yaml_text: str, directory: Path) -> DomainConfig:
@@ -71,7 +65,7 @@ def test_xml_import_maps_everything_it_can_and_comments_the_rest(tmp_path: Path)
 
 def test_xml_import_reads_standard_input(tmp_path: Path) -> None:
     xml = (IMPORT_DATA / "everything.xml").read_bytes()
-    result = autoconfig_cli("import", "xml", "-", stdin=xml)
+    result = run_installed("import", "xml", "-", stdin=xml)  # a real process's stdin
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("# Imported from <stdin> by `autoconfig import xml`.\n")
     assert accepted(result.stdout, tmp_path / "domains").name == "Example ISP & Friends"
@@ -98,7 +92,7 @@ EXCHANGE_ONLY = b"""<clientConfig version="1.1"><emailProvider id="x.test">
     ],
 )
 def test_xml_import_refuses_bad_input_with_a_message(xml: bytes, message: str) -> None:
-    result = autoconfig_cli("import", "xml", "-", stdin=xml)
+    result = run_installed("import", "xml", "-", stdin=xml)
     assert result.returncode == 1
     assert result.stderr.startswith(message), result.stderr
     assert "Traceback" not in result.stderr
@@ -111,7 +105,7 @@ def test_xml_import_expands_no_entities(tmp_path: Path) -> None:
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<?xml version="1.0"?><!DOCTYPE clientConfig [<!ENTITY xxe SYSTEM "file://{secret}">]>',
     ).replace("Example ISP &amp; Friends", "&xxe;")
-    result = autoconfig_cli("import", "xml", "-", stdin=xml.encode())
+    result = run_installed("import", "xml", "-", stdin=xml.encode())
     assert result.returncode == 0, result.stderr
     assert "TOP-SECRET" not in result.stdout
     assert "\nname: example-isp.test\n" in result.stdout  # no displayName: the domain

@@ -20,7 +20,6 @@ from autoconfig.render.thunderbird import render_thunderbird
 from tests.support.paths import ISPDB
 from tests.support.thunderbird_reader import XML_OUTGOING_AUTH, ClientConfig, read_client_config
 
-
 FILES = sorted(ISPDB.glob("*.xml"))
 
 # Files that use what the domain-file format cannot express, with the reason.

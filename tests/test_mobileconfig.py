@@ -7,8 +7,6 @@ records; the endpoint through the real server (gunicorn) and the CLI.
 from __future__ import annotations
 
 import plistlib
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,11 +23,11 @@ from autoconfig.render.mobileconfig import (
     render_mobileconfig,
 )
 from tests.support.apple_schema import profile_problems
+from tests.support.cli import run_cli
 from tests.support.http import request
 from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer
 
-AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 PREFIX = "org.autoconfig.profile"
 PROFILE = "/apple/profile.mobileconfig"
 BUNDLED = load_directory(DOMAINS)
@@ -223,10 +221,9 @@ def test_impossible_options_are_refused() -> None:
 # --- through the real server ----------------------------------------------------------
 
 def cli_render(*args: str) -> bytes:
-    return subprocess.run(
-        [str(AUTOCONFIG), "render", "apple", *args, "--domains", str(DOMAINS)],
-        check=True, capture_output=True, timeout=60,
-    ).stdout
+    result = run_cli("render", "apple", *args, "--domains", str(DOMAINS))
+    assert result.returncode == 0, result.stderr
+    return result.stdout_bytes
 
 
 def test_the_server_sends_the_cli_bytes_with_the_right_headers(
@@ -293,11 +290,8 @@ def test_bad_input_gets_a_clear_error(
 
 
 def test_cli_refuses_what_the_server_refuses() -> None:
-    result = subprocess.run(
-        [str(AUTOCONFIG), "render", "apple", "bob@example.org", "--protocol", "pop3",
-         "--domains", str(DOMAINS)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    result = run_cli("render", "apple", "bob@example.org", "--protocol", "pop3",
+                     "--domains", str(DOMAINS))
     assert result.returncode == 1
     assert "Example Org Mail offers no POP3 server" in result.stderr
     assert "Traceback" not in result.stderr
@@ -312,10 +306,7 @@ def test_check_warns_about_auth_apple_cannot_express(tmp_path: Path) -> None:
         "caldav: http://dav.oauth.example/\n",
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [str(AUTOCONFIG), "check", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    result = run_cli("check", str(tmp_path))
     assert "incoming[0].auth: Apple profiles cannot express oauth2" in result.stdout
     assert "outgoing[0].auth: Apple" not in result.stdout  # password follows oauth2
     assert "caldav: caldav uses http://" in result.stdout

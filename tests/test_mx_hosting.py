@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from lxml import etree
 
-from autoconfig.cli import main
 from autoconfig.dns.mx import MxResolver, mx_matches, plausible_domain
 from autoconfig.registry import Registry, load_directory
 from autoconfig.settings import Settings, SettingsError
+from tests.support.cli import run_cli
 from tests.support.dns_server import (
     CountingProxy,
     DnsServer,
@@ -215,19 +214,19 @@ def test_without_mx_in_any_file_the_server_never_asks(
 def test_check_warns_about_patterns_that_match_a_whole_tld(tmp_path: Path) -> None:
     text = (HOSTING / "domains" / "provider.yaml").read_text()
     (tmp_path / "wide.yaml").write_text(text.replace('["*.provider.test"]', '["*.test"]'))
-    result = CliRunner().invoke(main, ["check", str(tmp_path)])
-    assert result.exit_code == 0
+    result = run_cli("check", str(tmp_path))
+    assert result.returncode == 0
     assert (
         "wide.yaml:5: warning: mx[0]: '*.test' matches every mail host under .test: any domain"
         " whose mail goes there would get this file's settings; name your own MX hosts"
-    ) in result.output
+    ) in result.stdout
     (tmp_path / "wide.yaml").write_text(text.replace('["*.provider.test"]', '["mx 1.test"]'))
-    result = CliRunner().invoke(main, ["check", str(tmp_path)])
-    assert result.exit_code == 1
+    result = run_cli("check", str(tmp_path))
+    assert result.returncode == 1
     assert (
         "wide.yaml:5: mx[0]: expected a domain name, but the domain contains U+0020;"
         " got 'mx 1.test'"
-    ) in result.output
+    ) in result.stdout
 
 
 @pytest.mark.parametrize(
