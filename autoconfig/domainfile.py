@@ -183,7 +183,10 @@ class _ServerFile(_Strict):
     )
     security: SecurityWord
     auth: AuthMethods = Field(default_factory=lambda: [Auth.PASSWORD])
-    username: UsernameTemplate = "%EMAILADDRESS%"
+    username: UsernameTemplate | None = Field(
+        default=None,
+        description="Default: %EMAILADDRESS%; none for an outgoing server with auth: none.",
+    )
 
 
 class IncomingFile(_ServerFile):
@@ -232,6 +235,19 @@ class DomainFile(_Strict):
 
 
 
+def _username(entry: IncomingFile | OutgoingFile) -> str | None:
+    """The login name template; an outgoing server that needs no login has none.
+
+    Thunderbird requires ``<username>`` on incoming servers only (readFromXML.sys.mjs),
+    so the default stays ``%EMAILADDRESS%`` there.
+    """
+    if entry.username is not None:
+        return entry.username
+    if isinstance(entry, OutgoingFile) and list(entry.auth) == [Auth.NONE]:
+        return None
+    return "%EMAILADDRESS%"
+
+
 def _server(entry: IncomingFile | OutgoingFile) -> Server:
     pop3 = None
     if isinstance(entry, IncomingFile) and entry.pop3 is not None:
@@ -242,7 +258,7 @@ def _server(entry: IncomingFile | OutgoingFile) -> Server:
         port=entry.port or STANDARD_PORTS[(entry.protocol, entry.security)],
         security=entry.security,
         auth=tuple(entry.auth),
-        username=entry.username,
+        username=_username(entry),
         pop3=pop3,
     )
 

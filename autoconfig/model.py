@@ -86,20 +86,24 @@ class Server:
     port: int
     security: Security
     auth: tuple[Auth, ...]
-    username: str
+    username: str | None  # None: no login (an outgoing server with auth none only)
     pop3: Pop3Options | None = None
 
     def host_for(self, address: EmailAddress) -> str:
         """The host name with ``%EMAILDOMAIN%`` filled in for this address."""
         return expand_placeholders(self.host, address)
 
-    def username_for(self, address: EmailAddress) -> str:
-        """The login name this address uses on this server."""
+    def username_for(self, address: EmailAddress) -> str | None:
+        """The login name this address uses on this server (None: it logs in with none)."""
+        if self.username is None:
+            return None
         return expand_placeholders(self.username, address)
 
     @property
     def username_depends_on_address(self) -> bool:
         """True when the login name differs from user to user."""
+        if self.username is None:
+            return False
         return any(p in self.username for p in USERNAME_PLACEHOLDERS)
 
     @property

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from autoconfig.dns.records import SrvTarget
 from autoconfig.importers.srv import srv_to_yaml
@@ -54,13 +55,29 @@ def test_xml_import_maps_everything_it_can_and_comments_the_rest(tmp_path: Path)
     ]
     assert config.incoming[1].pop3 is not None
     assert config.incoming[1].pop3.days_to_leave == 14
-    assert [(s.host, s.port, s.security, s.auth) for s in config.outgoing] == [
-        ("smtp.example-isp.test", 465, Security.TLS, (Auth.PASSWORD,)),
-        ("relay.example-isp.test", 25, Security.NONE, (Auth.NONE,)),
+    assert [(s.host, s.port, s.security, s.auth, s.username) for s in config.outgoing] == [
+        ("smtp.example-isp.test", 465, Security.TLS, (Auth.PASSWORD,), "%EMAILADDRESS%"),
+        ("relay.example-isp.test", 25, Security.NONE, (Auth.NONE,), None),
     ]
     assert (config.webmail, config.help_url) == (
         "https://webmail.example-isp.test/", "https://example-isp.test/help",
     )
+
+
+def test_a_server_without_login_round_trips_to_no_username(tmp_path: Path) -> None:
+    """An outgoing server with no authentication and no <username> gets none back."""
+    result = autoconfig_cli("import", "xml", "tests/data/dns/import/everything.xml")
+    accepted(result.stdout, tmp_path / "domains")
+    rendered = autoconfig_cli("render", "thunderbird", "someone@example-isp.test",
+                              "--domains", str(tmp_path / "domains"))
+    assert rendered.returncode == 0, rendered.stderr
+    document = etree.fromstring(rendered.stdout_bytes)
+    relay = document.xpath("//outgoingServer[hostname='relay.example-isp.test']")
+    assert len(relay) == 1
+    assert relay[0].xpath("username") == []
+    assert relay[0].xpath("authentication/text()") == ["none"]
+    smtp = document.xpath("//outgoingServer[hostname='smtp.example-isp.test']/username/text()")
+    assert smtp == ["%EMAILADDRESS%"]
 
 
 def test_xml_import_reads_standard_input(tmp_path: Path) -> None:

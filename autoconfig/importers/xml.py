@@ -106,7 +106,7 @@ def _server_data(server: etree._Element, outgoing: bool, notes: list[str]) -> di
     username = server.find("username")
     if username is not None:
         data["username"] = _text(username)
-    elif outgoing:
+    elif outgoing and methods != ["none"]:  # with auth none, no username is the default
         notes.append("no username in the original; the format's default %EMAILADDRESS% applies")
     pop3 = _pop3(server, notes)
     if pop3:

@@ -99,10 +99,9 @@ def _protocol(
     _text(element, "TTL", str(TTL_HOURS))
     _text(element, "Server", server.host.replace(PLACEHOLDER_DOMAIN, domain))
     _text(element, "Port", str(server.port))
-    if address is not None:
-        _text(element, "LoginName", server.username_for(address))
-    elif not server.username_depends_on_address:
-        _text(element, "LoginName", server.username)
+    login = server.username_for(address) if address is not None else server.username
+    if login is not None and (address is not None or not server.username_depends_on_address):
+        _text(element, "LoginName", login)
     _text(element, "DomainRequired", "off")
     auth = outlook_auth(server)
     _text(element, "SPA", _on_off(auth in SPA_METHODS))

@@ -139,8 +139,9 @@ def _server_keys(side: str, server: Server, address: EmailAddress) -> dict[str, 
         f"{side}MailServerUseSSL": USE_SSL[server.security],
         f"{side}MailServerAuthentication": auth,
     }
-    if auth != APPLE_AUTH[Auth.NONE]:
-        keys[f"{side}MailServerUsername"] = server.username_for(address)
+    username = server.username_for(address)
+    if auth != APPLE_AUTH[Auth.NONE] and username is not None:
+        keys[f"{side}MailServerUsername"] = username
     return keys
 
 

@@ -62,7 +62,8 @@ def _server(parent: etree._Element, tag: str, server: Server) -> None:
     _text(element, "socketType", SOCKET_TYPE[server.security])
     for method in server.auth:
         _text(element, "authentication", AUTHENTICATION[method])
-    _text(element, "username", server.username)
+    if server.username is not None:  # only an outgoing server with auth none has none
+        _text(element, "username", server.username)
     if server.pop3 is not None:
         _pop3(element, server.pop3)
 
