@@ -23,8 +23,8 @@ from autoconfig.dns.query import Resolver
 from autoconfig.registry import load_directory
 from tests.support.cli import CliResult, run_cli
 from tests.support.dns_server import DnsServer, load_zones, run_nsd, silent_nameserver
-from tests.support.nginx import make_pki
 from tests.support.paths import TEST_DATA
+from tests.support.pki import make_pki
 
 DNS_DATA = TEST_DATA / "dns"
 SERVER = "config.provider.test"

@@ -25,15 +25,15 @@ from lxml import etree
 from tests.support.http import Reply
 from tests.support.nginx import (
     NGINX_DIR,
-    LoopbackPKI,
+    TEST_NAMES,
     RunningNginx,
     http_request,
     https_request,
     main_config,
-    make_pki,
     run_nginx,
 )
 from tests.support.paths import DOMAINS, TEST_DATA
+from tests.support.pki import LoopbackPKI, make_pki
 from tests.support.server import RunningServer, run_server
 from tests.support.system import require_program
 
@@ -60,7 +60,7 @@ RELAXED = {"rate=10r/s": "rate=1000r/s"}
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> LoopbackPKI:
-    return make_pki(tmp_path_factory.mktemp("pki"))
+    return make_pki(tmp_path_factory.mktemp("pki"), TEST_NAMES)
 
 
 @pytest.fixture(scope="module")
