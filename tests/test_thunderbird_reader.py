@@ -35,6 +35,7 @@ from tests.support.thunderbird_reader import (
     read_autodiscover_pox,
     read_client_config,
 )
+from tests.support.thunderbird_reader.oauth_providers import known_hosts, oauth2_issuer
 
 ISPDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "ispdb"
 # A missing folder must fail, not skip: an empty parameter list would skip silently.
@@ -379,6 +380,20 @@ def test_pox_prefixed_elements_are_not_seen() -> None:
 
 
 # --- the OAuth2 provider table -------------------------------------------------------------
+
+
+PROTOCOLS = ("imap", "pop3", "smtp", "nntp", "exchange", "ews", "owl", "carddav", "caldav")
+
+
+def test_the_servers_oauth2_table_agrees_with_the_oracles_own_reading() -> None:
+    """Two restatements of OAuth2Providers.sys.mjs, written apart, must agree."""
+    assert known_hosts() == THUNDERBIRD_OAUTH2_HOSTNAMES
+    for host in sorted(known_hosts()):
+        for name in (host, f"imap.{host}", host.upper()):
+            for protocol in PROTOCOLS:
+                assert thunderbird_oauth2_issuer(name, protocol) == oauth2_issuer(
+                    name, protocol
+                ), (name, protocol)
 
 
 def test_oauth2_provider_lookup_walks_up_the_domain_and_knows_protocols() -> None:
