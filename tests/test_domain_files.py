@@ -91,16 +91,17 @@ NOT_A_MAPPING = "expected a mapping of keys (name, domains, incoming, outgoing)"
         ("name: x\ndomains: []\n", "2: domains: expected at least one entry; got a list"),
         (
             "name: x\ndomains: [example.com, EXAMPLE.com]\n",
-            "2: domains: expected each domain once; example.com appears twice",
+            "2: domains: expected each domain once; example.com appears twice; got a list",
         ),
-        ("colour: blue\n", "1: colour: unknown key; allowed: name, short_name, domains,"),
+        ("colour: blue\n", "1: colour: unknown key; allowed: name, short_name, domains,"
+         " incoming, outgoing, webmail, help_url, caldav, carddav, mx"),
     ],
 )
 def test_single_file_mistakes(tmp_path: Path, yaml_text: str, message: str) -> None:
     path = tmp_path / "x.yaml"
     path.write_text(yaml_text)
     result = load_file(path, "x.yaml")
-    assert any(str(e).startswith(f"x.yaml:{message}") for e in result.errors), result.errors
+    assert f"x.yaml:{message}" in [str(e) for e in result.errors]
 
 
 SERVER_BASE = (
@@ -197,4 +198,6 @@ def test_yaml_alias_bombs_and_deep_nesting_are_refused_quickly(tmp_path: Path) -
     deep_errors = load_file(tmp_path / "deep.yaml", "deep.yaml").errors
     assert time.monotonic() - started < 5
     assert "expands further (YAML aliases?)" in str(bomb_errors[0])
-    assert str(deep_errors[0]).startswith("deep.yaml")
+    assert [str(e) for e in deep_errors] == [
+        "deep.yaml:1: YAML syntax error: while increasing flow level exceeded maximum nesting depth"
+    ]

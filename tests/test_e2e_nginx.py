@@ -193,7 +193,7 @@ def test_apple_profile_download(site: RunningNginx, pki: LoopbackPKI) -> None:
                 f"/apple/profile.mobileconfig?emailaddress={ADDRESS}")
     assert reply.status == 200, reply.text
     assert reply.header("Content-Type") == "application/x-apple-aspen-config"
-    assert (reply.header("Content-Disposition") or "").startswith("attachment")
+    assert reply.header("Content-Disposition") == 'attachment; filename="example.com.mobileconfig"'
     if reply.body.startswith(b"<?xml"):  # unsigned; a signed one is CMS (DER)
         profile = plistlib.loads(reply.body)
         assert profile["PayloadContent"][0]["EmailAddress"] == ADDRESS

@@ -6,6 +6,7 @@ thing that could not be mapped; bad input is a message and exit status 1.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,22 +98,22 @@ EXCHANGE_ONLY = b"""<clientConfig version="1.1"><emailProvider id="x.test">
 @pytest.mark.parametrize(
     ("xml", "message"),
     [
-        (b"<clientConfig", "Error: <stdin>: not well-formed XML: "),
+        (b"<clientConfig", r"Error: <stdin>: not well-formed XML: Couldn't find end of Start Tag"
+         r" clientConfig line 1, line 1, column 14 \(<string>, line 1\)"),
         (b"<html><body/></html>",
-         "Error: <stdin>: not a Thunderbird clientConfig (no <emailProvider>)"),
+         r"Error: <stdin>: not a Thunderbird clientConfig \(no <emailProvider>\)"),
         (b"<clientConfig><emailProvider id='x'><domain>a b</domain></emailProvider></clientConfig>",
          "Error: <stdin>: no usable <domain>;"
-         " not mapped: domain 'a b' (the domain contains U+0020)"),
+         r" not mapped: domain 'a b' \(the domain contains U\+0020\)"),
         (EXCHANGE_ONLY, "Error: <stdin>: no incoming server the format can express:"
          " <incomingServer type='exchange'>: the format has only imap/pop3"),
-        (b" " * (1 << 20) + b"<x/>", "Error: <stdin>: larger than 1048576 bytes"),
+        (b" " * (1 << 20) + b"<x/>", r"Error: <stdin>: larger than 1048576 bytes"),
     ],
 )
 def test_xml_import_refuses_bad_input_with_a_message(xml: bytes, message: str) -> None:
     result = run_installed("import", "xml", "-", stdin=xml)
     assert result.returncode == 1
-    assert result.stderr.startswith(message), result.stderr
-    assert "Traceback" not in result.stderr
+    assert re.fullmatch(message, result.stderr.strip()), result.stderr
 
 
 def test_xml_import_expands_no_entities(tmp_path: Path) -> None:
@@ -157,7 +158,8 @@ def test_srv_import_builds_a_file_from_published_records(nsd: DnsServer, tmp_pat
         ("provider.test", "Error: provider.test publishes no _imaps/_imap/_pop3s/_pop3 SRV"
          " record with a target; nothing to import"),
         ("gone.provider.test", "Error: gone.provider.test does not exist in DNS (NXDOMAIN)"),
-        ("unserved.test", "Error: 127.0.0.1:"),
+        ("unserved.test", "Error: {nameserver} failed or refused the query for SOA of"
+         " unserved.test (SERVFAIL or REFUSED: is the zone served?)"),
         ("bad domain", "Error: DOMAIN 'bad domain': the domain contains U+0020"),
     ],
 )
@@ -166,8 +168,7 @@ def test_srv_import_without_records_is_a_clear_error(
 ) -> None:
     result = autoconfig_cli("import", "srv", domain, "--nameserver", nsd.nameserver)
     assert result.returncode == 1
-    assert result.stderr.startswith(message), result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == message.format(nameserver=nsd.nameserver)
 
 
 def test_srv_priorities_span_imap_and_pop3_as_rfc_6186_says(tmp_path: Path) -> None:

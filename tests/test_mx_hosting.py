@@ -237,7 +237,8 @@ def test_check_warns_about_patterns_that_match_a_whole_tld(tmp_path: Path) -> No
          " got 'dns.example'"),
         ({"AUTOCONFIG_DNS_NAMESERVER": "[::1]:70000"},
          "AUTOCONFIG_DNS_NAMESERVER: expected a port from 1 to 65535; got '70000'"),
-        ({"AUTOCONFIG_SERVER_HOST": "a..b"}, "AUTOCONFIG_SERVER_HOST: expected a host name; "),
+        ({"AUTOCONFIG_SERVER_HOST": "a..b"}, "AUTOCONFIG_SERVER_HOST: expected a host name;"
+         " the domain is not a valid domain name (Empty Label)"),
         ({"AUTOCONFIG_DNS_TIMEOUT": "0"},
          "AUTOCONFIG_DNS_TIMEOUT: expected more than zero; got '0'"),
     ],
@@ -247,7 +248,7 @@ def test_bad_dns_settings_are_refused_with_the_variable_named(
 ) -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env(env)
-    assert str(caught.value).startswith(message)
+    assert str(caught.value) == message
 
 
 def test_dns_settings_are_read() -> None:
