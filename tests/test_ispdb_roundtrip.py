@@ -1,10 +1,10 @@
 """Round trip over real provider configurations (the Thunderbird ISPDB).
 
-For every file in ../shared/data/ispdb: ``import xml`` -> YAML file -> autoconfig's
-loader -> the clientConfig the server sends. Both documents must describe the same
-servers, ports, socket types, authentication methods and usernames: read once with
-lxml element by element, and once as Thunderbird itself reads them
-(tests/support/thunderbird_reader.py).
+For every file of the ISPDB reference copy (``shared_data("ispdb")``): ``import xml``
+-> YAML file -> autoconfig's loader -> the clientConfig the server sends. Both
+documents must describe the same servers, ports, socket types, authentication methods
+and usernames: read once with lxml element by element, and once as Thunderbird
+itself reads them (tests/support/thunderbird_reader.py).
 """
 
 from __future__ import annotations

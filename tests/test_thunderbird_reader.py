@@ -1,7 +1,8 @@
 """The Thunderbird oracle (tests/support/thunderbird_reader.py) against real and crafted XML.
 
-The real files are Thunderbird's own ISP database (../shared/data/ispdb): Thunderbird
-accepts every one of them, so the oracle must too, with the servers exactly as written.
+The real files are Thunderbird's own ISP database (the reference copy in ``ISPDB``
+below): Thunderbird accepts every one of them, so the oracle must too, with the
+servers exactly as written.
 The crafted documents pin rules read in Thunderbird's readFromXML.sys.mjs,
 Sanitizer.sys.mjs, ExchangeAutoDiscover.sys.mjs and OAuth2Providers.sys.mjs.
 """
