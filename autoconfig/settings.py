@@ -17,7 +17,7 @@ from autoconfig.proxy import Network, parse_networks
 from autoconfig.render.mobileconfig import is_reverse_dns
 
 DEFAULT_DOMAINS_DIR = Path("domains")
-# Prefix of every profile's PayloadIdentifier; fixed per deployment (SPEC.md 3.4).
+# Prefix of every profile's PayloadIdentifier; fixed per deployment (docs/apple.md#identity).
 DEFAULT_PROFILE_PREFIX = "org.autoconfig.profile"
 
 
@@ -99,7 +99,7 @@ class Settings:
     signing_key: Path | None = None
     signing_chain: Path | None = None
     profile_prefix: str = "org.autoconfig.profile"
-    # DNS (SPEC.md section 4): the host autoconfig./autodiscover. names point at, the
+    # DNS (docs/dns.md): the host autoconfig./autodiscover. names point at, the
     # resolver for MX-hosted domains ("IP[:PORT]"; empty = the system's) and its timeout.
     server_host: str | None = None
     dns_nameserver: str | None = None

@@ -1,4 +1,4 @@
-"""``autoconfig dns records``: what a served domain should publish (SPEC.md section 4).
+"""``autoconfig dns records``: what a served domain should publish (docs/dns.md).
 
 The pure derivation is checked record by record; then the printed zone snippet is
 loaded into a real nsd and ``dns check`` must find nothing wrong with it.
@@ -111,7 +111,8 @@ def test_json_format_lists_every_record_with_its_reason() -> None:
         "name": "autoconfig.example.com.", "ttl": 3600, "type": "CNAME",
         "value": "config.provider.test.",
         "comment":
-            "Thunderbird and co.: settings from https://autoconfig.example.com/ (SPEC.md 4.2)",
+            "Thunderbird and co.: settings from https://autoconfig.example.com/"
+            " (docs/dns.md#host-names)",
     }
 
 

@@ -1,4 +1,5 @@
-"""Serving hosted domains by MX (SPEC.md 1.1 step 4, 4.2), against a real nsd.
+"""Serving hosted domains by MX, against a real nsd (docs/thunderbird.md#mx-lookup,
+docs/dns.md#mx-hosting).
 
 A counting proxy between the resolver and nsd proves how often DNS is asked:
 once per TTL per worker, never for malformed names, never when no file has `mx`.

@@ -18,7 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def default_domains_dir() -> Path:
-    """``AUTOCONFIG_DOMAINS``, else ``./domains`` (DESIGN: Admin CLI)."""
+    """``AUTOCONFIG_DOMAINS``, else ``./domains`` (README: "The `autoconfig` command")."""
     return Path(os.environ.get("AUTOCONFIG_DOMAINS") or DEFAULT_DOMAINS_DIR)
 
 

@@ -1,8 +1,8 @@
 """``dns check``: compare what a domain publishes with what its domain file says.
 
 Each finding is one line (ok, warning or error) naming the DNS name and, for a
-problem, the fix, usually the exact record to publish (SPEC.md section 4, and
-section 6 item 11 for the classic ``_submission._tcp`` on port 465 mistake).
+problem, the fix, usually the exact record to publish (docs/dns.md; its SRV section,
+docs/dns.md#srv-records, has the classic ``_submission._tcp`` on port 465 mistake).
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def _check_autodiscover_srv(
                           f"points at {target.host}, not the autoconfig server {server_host}", fix)
         elif target.port != HTTPS_PORT:
             yield Finding(Severity.WARNING, name, f"port {target.port}: Outlook ignores the"
-                          " port and always connects to 443 (SPEC.md 6, item 11)", fix)
+                          " port and always connects to 443 (docs/dns.md#srv-records)", fix)
         else:
             yield Finding(Severity.OK, name, f"points at {target.host}:{target.port}")
 
@@ -258,8 +258,8 @@ def _check_certificate(
     address = sorted(addresses)[0]
     context = ssl.create_default_context(cafile=str(options.cafile) if options.cafile else None)
     fix = (
-        f"get a certificate that names {name} (SPEC.md 4.2: a wildcard for a parent domain"
-        " covers one label only)"
+        f"get a certificate that names {name} (docs/dns.md#certificates: a wildcard"
+        " for a parent domain covers one label only)"
     )
     try:
         with (

@@ -1,6 +1,6 @@
 """Serving hosted domains by MX: a domain no file lists is served by the file whose
 ``mx`` patterns match the domain's best MX host (as Thunderbird's own MX fallback
-does client-side, SPEC.md 1.1 step 4 and 4.2).
+does client-side, docs/thunderbird.md#mx-lookup and docs/dns.md#mx-hosting).
 
 Lookups are made only when some loaded file has ``mx`` patterns, only for
 plausible domain names, with a short timeout; answers (negative ones too) are

@@ -1,6 +1,6 @@
 """What a served domain should publish in DNS, derived from its domain file (pure).
 
-SPEC.md section 4: ``autoconfig.``/``autodiscover.`` names pointing at this server,
+docs/dns.md: ``autoconfig.``/``autodiscover.`` names pointing at this server,
 RFC 6186 SRV records updated by RFC 8314 section 5.1 (``_submissions._tcp``, implicit
 TLS given the better priority, target ``.`` for a service not offered) and
 ``_autodiscover._tcp`` for Outlook (MS-OXDSCLI).
@@ -34,7 +34,8 @@ class SrvService:
     summary: str
 
 
-# SPEC.md 4.1. Plain (security: none) servers share the STARTTLS label: same ports.
+# RFC 6186 section 3, RFC 8314 section 5.1 (docs/dns.md#srv-records). Plain
+# (security: none) servers share the STARTTLS label: same ports.
 SRV_SERVICES: tuple[SrvService, ...] = (
     SrvService("_submissions._tcp", Protocol.SMTP, (Security.TLS,), "SMTP submission, TLS"),
     SrvService(
@@ -141,7 +142,7 @@ def host_records(domain: str, server_host: str, ttl: int = DEFAULT_TTL) -> list[
         rdtype = _address_type(server_host) or "CNAME"
         value = server_host if rdtype != "CNAME" else absolute(server_host)
         client = "Thunderbird and co." if prefix == "autoconfig" else "Outlook"
-        why = f"{client}: settings from https://{name}/ (SPEC.md 4.2)"
+        why = f"{client}: settings from https://{name}/ (docs/dns.md#host-names)"
         records.append(Record(absolute(name), ttl, rdtype, value, why))
     return records
 

@@ -1,10 +1,11 @@
 """Apple configuration profiles (``.mobileconfig``): one mail account, plus CalDAV/CardDAV.
 
-Keys, types and allowed values follow Apple's payload schema as summarised in
-SPEC.md section 3 (``TopLevel``, ``CommonPayloadKeys``, ``com.apple.mail.managed``,
-``com.apple.caldav.account``, ``com.apple.carddav.account``). Built with ``plistlib``,
-never from strings; identifiers are derived from the address, so the same input gives
-the same bytes and a second install replaces the first (SPEC.md 3.4 and 6.7).
+Keys, types and allowed values follow Apple's payload schema (apple/device-management
+``mdm/profiles``, summarised in docs/apple.md: ``TopLevel``, ``CommonPayloadKeys``,
+``com.apple.mail.managed``, ``com.apple.caldav.account``, ``com.apple.carddav.account``).
+Built with ``plistlib``, never from strings; identifiers are derived from the address,
+so the same input gives the same bytes and a second install replaces the first
+(docs/apple.md#identity).
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from urllib.parse import urlsplit
 from autoconfig.address import AddressError, EmailAddress, normalize_domain
 from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
 
-# EmailAccountType per incoming protocol (SPEC.md 3.2).
+# EmailAccountType per incoming protocol (docs/apple.md#mail-payload).
 ACCOUNT_TYPE: dict[Protocol, str] = {
     Protocol.IMAP: "EmailTypeIMAP",
     Protocol.POP3: "EmailTypePOP",
 }
 
-# Incoming/OutgoingMailServerAuthentication per auth method (SPEC.md 3.2). Apple has no
-# word for oauth2, gssapi or client-cert: the profile uses the first method of the
+# Incoming/OutgoingMailServerAuthentication per auth method (docs/apple.md#authentication).
+# Apple has no word for oauth2, gssapi or client-cert: the profile uses the first method of the
 # server's list that Apple can express, and when there is none, EmailAuthPassword
 # (the device asks for a password on install). `autoconfig check` warns about the latter.
 APPLE_AUTH: dict[Auth, str] = {
@@ -38,7 +39,7 @@ APPLE_AUTH: dict[Auth, str] = {
 APPLE_AUTH_FALLBACK = "EmailAuthPassword"
 
 # UseSSL means "this connection must be TLS-protected"; Apple picks implicit TLS or
-# STARTTLS by port [observed], so both of our TLS modes are true (SPEC.md 3.2).
+# STARTTLS by port [observed], so both of our TLS modes are true (docs/apple.md#tls).
 USE_SSL: dict[Security, bool] = {
     Security.TLS: True,
     Security.STARTTLS: True,
@@ -183,7 +184,7 @@ def _host(hostname: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _DavKind:
     kind: str  # identity suffix, and the payload type com.apple.<kind>.account
-    key: str  # key prefix: CalDAV / CardDAV (SPEC.md 3.3)
+    key: str  # key prefix: CalDAV / CardDAV (docs/apple.md#caldav-and-carddav)
     what: str  # what people call it
 
 
@@ -205,7 +206,7 @@ def _dav_payload(
         **_identity(prefix, address, dav.kind),
         f"{key}AccountDescription": f"{config.name} {dav.what}",
         f"{key}HostName": _host(parts.hostname or ""),
-        # Always an integer, never empty (SPEC.md 6.6).
+        # Always an integer, never empty (docs/apple.md#no-empty-values).
         f"{key}Port": parts.port or (443 if use_ssl else 80),
         f"{key}UseSSL": use_ssl,
         f"{key}Username": str(address),

@@ -3,7 +3,7 @@ Android, Evolution, KMail, Delta Chat and FairEmail.
 
 Placeholders stay literal (``%EMAILADDRESS%``), so one document per domain file
 serves every user and can be rendered once per load and cached by proxies.
-Element names and values follow SPEC.md section 1 (Thunderbird's readFromXML).
+Element names and values follow docs/thunderbird.md (Thunderbird's readFromXML).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from lxml import etree
 
 from autoconfig.model import Auth, DomainConfig, Pop3Options, Security, Server
 
-# socketType words, case-sensitive (SPEC.md 1.2; TB readFromXML).
+# socketType words, case-sensitive (docs/thunderbird.md#tls-modes; TB readFromXML).
 SOCKET_TYPE: dict[Security, str] = {
     Security.TLS: "SSL",
     Security.STARTTLS: "STARTTLS",
     Security.NONE: "plain",
 }
 
-# authentication words (SPEC.md 1.3; TB readFromXML / AccountConfig).
+# authentication words (docs/thunderbird.md#authentication; TB readFromXML / AccountConfig).
 AUTHENTICATION: dict[Auth, str] = {
     Auth.PASSWORD: "password-cleartext",
     Auth.PASSWORD_ENCRYPTED: "password-encrypted",
@@ -30,7 +30,7 @@ AUTHENTICATION: dict[Auth, str] = {
     Auth.NONE: "none",
 }
 
-# DAV sections use HTTP authentication words (SPEC.md 1.2, addressBook/calendar).
+# DAV sections use HTTP authentication words (docs/thunderbird.md#calendars-and-address-books).
 DAV_AUTHENTICATION = "http-basic"
 DAV_USERNAME = "%EMAILADDRESS%"
 
@@ -42,7 +42,8 @@ def _text(parent: etree._Element, tag: str, value: str) -> etree._Element:
 
 
 def _boolean(value: bool) -> str:
-    return "true" if value else "false"  # TB accepts only these literals (SPEC.md 1.2)
+    # Thunderbird accepts only these literals (docs/thunderbird.md#booleans).
+    return "true" if value else "false"
 
 
 def _pop3(parent: etree._Element, options: Pop3Options) -> None:

@@ -1,4 +1,4 @@
-"""Apple profiles and the settings page for people (SPEC.md section 3, DESIGN endpoints).
+"""Apple profiles and the settings page for people (docs/apple.md; README "Endpoints").
 
 ``/apple/profile.mobileconfig`` answers devices; ``/`` and ``/apple`` answer people with
 a form that works without JavaScript (GET, fields in the query string). Both read the

@@ -1,8 +1,8 @@
 """Outlook Autodiscover endpoints: POX (POST, and GET for Delta Chat) and v2 JSON.
 
-Paths match in any letter case (SPEC.md 2.1, 5.5: Outlook sends
-``/Autodiscover/Autodiscover.xml``). Every error raised here answers in the
-endpoint's own format: a POX ``Error`` (``text/xml``) or v2 JSON, never the
+Paths match in any letter case (docs/autodiscover.md#discovery, docs/http.md#routing:
+Outlook sends ``/Autodiscover/Autodiscover.xml``). Every error raised here answers in
+the endpoint's own format: a POX ``Error`` (``text/xml``) or v2 JSON, never the
 app's plain text. Credentials are neither needed nor read: Thunderbird sends
 ``Authorization: Basic`` with the user's password, and nothing here looks at
 headers other than Content-Type, Content-Length and Host, or logs a body.
@@ -42,12 +42,13 @@ log = logging.getLogger("autoconfig")
 
 blueprint = Blueprint("autodiscover", __name__)
 
-POX_CONTENT_TYPE = "text/xml; charset=utf-8"  # SPEC.md 5.3, errors included
+POX_CONTENT_TYPE = "text/xml; charset=utf-8"  # docs/http.md#content-types, errors included
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # Content types a POX body may come with; none at all is tolerated too. Outlook,
 # Thunderbird and ActiveSync send text/xml (MS-ASCMD 2.2.1.1); a form post is no client.
 XML_MIMETYPES = frozenset({"", "text/xml", "application/xml"})
-# Clients look for the POX URL on <domain> and autodiscover.<domain> (SPEC.md 2.1).
+# Clients look for the POX URL on <domain> and autodiscover.<domain>
+# (docs/autodiscover.md#discovery).
 HOST_PREFIXES = ("autodiscover.",)
 _READ_CHUNK = 16 * 1024
 _V2_ENDPOINTS = frozenset({"autodiscover.v2_query", "autodiscover.v2_path"})
@@ -89,7 +90,7 @@ def server_id() -> int:
 
 def _pox_response(body: bytes, status: int = 200, *, cacheable: bool = False) -> Response:
     response = Response(body, status=status, content_type=POX_CONTENT_TYPE)
-    if cacheable:  # the same for every user of the domain (SPEC.md 5.4)
+    if cacheable:  # the same for every user of the domain (docs/http.md#caching)
         response.cache_control.public = True
         response.cache_control.max_age = current_app.config["AUTOCONFIG_SETTINGS"].cache_max_age
     else:
@@ -201,8 +202,8 @@ def v2_path(address: str, **_segments: str) -> Response:
 
 # --- errors, in each endpoint's own format ---------------------------------------------
 
-# v2 error codes: InvalidProtocol is Microsoft's (SPEC.md 2.6); the other two are ours,
-# in the same shape, so a client reads every v2 error the same way.
+# v2 error codes: InvalidProtocol is Microsoft's (docs/autodiscover.md#autodiscover-v2-json);
+# the other two are ours, in the same shape, so a client reads every v2 error the same way.
 _V2_CODES: dict[int, str] = {400: "InvalidEmailAddress", 404: "DomainNotFound"}
 _V2_MESSAGES: dict[int, str] = {
     400: "The given email address is invalid.",

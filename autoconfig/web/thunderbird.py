@@ -1,4 +1,4 @@
-"""Thunderbird autoconfig endpoints (SPEC.md section 1, DESIGN endpoint table)."""
+"""Thunderbird autoconfig endpoints (docs/thunderbird.md; README "Endpoints")."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from autoconfig.web.lookup import address_from, config_from_host, current_snapsh
 
 blueprint = Blueprint("thunderbird", __name__)
 
-# Thunderbird tries autoconfig.<domain> first, then <domain>/.well-known (SPEC.md 1.1).
+# Thunderbird tries autoconfig.<domain> first, then <domain>/.well-known
+# (docs/thunderbird.md#discovery).
 HOST_PREFIXES = ("autoconfig.",)
 
 
