@@ -16,6 +16,7 @@ import ssl
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 from cryptography import x509
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
@@ -49,7 +50,8 @@ def _subject(certificate: x509.Certificate) -> str:
 
 def _settings(profile: dict[str, Any]) -> list[Setting]:
     settings = []
-    for payload in profile.get("PayloadContent") or []:
+    payloads = profile.get("PayloadContent")
+    for payload in payloads if isinstance(payloads, list) else []:
         if not isinstance(payload, dict) or payload.get("PayloadType") != "com.apple.mail.managed":
             continue
         kind = "imap" if payload.get("EmailAccountType") == "EmailTypeIMAP" else "pop3"
@@ -129,10 +131,10 @@ def probe_client(probe: Probe) -> Verdict:
         body, signature = signed
     try:
         profile = plistlib.loads(body)
-    except (plistlib.InvalidFileException, ValueError) as error:
-        profile = None
-        verdict.step("profile", f"not a property list ({error})")
-    settings = _settings(profile if isinstance(profile, dict) else {})
+        settings = _settings(profile if isinstance(profile, dict) else {})
+    except (plistlib.InvalidFileException, ExpatError, ValueError, TypeError) as error:
+        settings = []
+        verdict.step("profile", f"not a readable property list ({error})")
     if not settings:
         verdict.step("profile", "no com.apple.mail.managed payload", fix="serve the profile the"
                      " autoconfig server renders")

@@ -109,6 +109,23 @@ def _verify(certificate: x509.Certificate, signature: bytes, data: bytes,
         raise CmsError("the signature does not match the profile") from None
 
 
+def _check_signature(signer: x509.Certificate, parts: list[Tlv], content: bytes,
+                     algorithm: type[hashes.HashAlgorithm]) -> None:
+    """RFC 5652 5.4: the digest of the content is signed through the signed attributes."""
+    digest = hashes.Hash(algorithm())
+    digest.update(content)
+    signed_attrs = parts[3] if parts[3].tag == 0xA0 else None
+    signature = next((p.content for p in parts[4:] if p.tag == 0x04), None)
+    if signature is None:
+        raise CmsError("the signer info holds no signature")
+    if signed_attrs is None:
+        _verify(signer, signature, content, algorithm())
+        return
+    if _digest_attribute(signed_attrs) != digest.finalize():
+        raise CmsError("the profile was changed after signing (digest mismatch)")
+    _verify(signer, signature, b"\x31" + signed_attrs.encoded[1:], algorithm())
+
+
 def read_signed(data: bytes) -> SignedProfile:
     """Parse ContentInfo/SignedData, check the signature; CmsError says what fails."""
     try:
@@ -134,14 +151,8 @@ def read_signed(data: bytes) -> SignedProfile:
     signer = next((c for c in certificates if c.serial_number == serial), None)
     if signer is None:
         raise CmsError("the signer's certificate is not in the profile")
-    digest = hashes.Hash(algorithm())
-    digest.update(content)
-    signed_attrs = parts[3] if parts[3].tag == 0xA0 else None
-    signature = next(p.content for p in parts[4:] if p.tag == 0x04)
-    if signed_attrs is not None:
-        if _digest_attribute(signed_attrs) != digest.finalize():
-            raise CmsError("the profile was changed after signing (digest mismatch)")
-        _verify(signer, signature, b"\x31" + signed_attrs.encoded[1:], algorithm())
-    else:
-        _verify(signer, signature, content, algorithm())
+    try:
+        _check_signature(signer, parts, content, algorithm)
+    except (IndexError, ValueError) as error:
+        raise CmsError(f"malformed CMS signer info ({error or 'a field is missing'})") from None
     return SignedProfile(content, signer, tuple(c for c in certificates if c is not signer))
