@@ -136,3 +136,19 @@ def test_a_changed_profile_fails_the_signature() -> None:
 def test_a_truncated_profile_is_a_plain_error() -> None:
     with pytest.raises(CmsError, match=r"^(truncated DER|malformed CMS)"):
         read_signed(_signer().sign(b"x" * 100)[:200])
+
+
+def test_thunderbird_passes_over_oauth2_it_has_no_provider_for() -> None:
+    with_password = FIXED.replace(b"<authentication>none</authentication>",
+                                  b"<authentication>OAuth2</authentication>")
+    found = thunderbird_settings(parse_document(with_password), ADDRESS, [])
+    assert found[1].authentication == "password-encrypted"
+    only_oauth = with_password.replace(
+        b"<authentication>password-encrypted</authentication>", b"")
+    notes: list[str] = []
+    with pytest.raises(Rejected, match=r"^no usable <outgoingServer>$"):
+        thunderbird_settings(parse_document(only_oauth), ADDRESS, notes)
+    assert notes == [
+        "skips <outgoingServer type='smtp'>: no authentication it can use (got ['OAuth2'];"
+        " OAuth2 only for the providers built into Thunderbird)",
+    ]

@@ -36,6 +36,7 @@ TB_SOCKET_TYPES = ("plain", "SSL", "STARTTLS")
 TB_INCOMING_AUTH = ("password-cleartext", "plain", "password-encrypted", "secure", "GSSAPI",
                     "NTLM", "OAuth2")
 TB_OUTGOING_AUTH = (*TB_INCOMING_AUTH, "client-IP-address", "smtp-after-pop", "none")
+TB_PASSWORD_AUTH = ("password-cleartext", "plain", "password-encrypted", "secure")
 # RealAutoconfigParser.kt: toAuthenticationType() and toConnectionSecurity().
 ANDROID_AUTH = ("OAuth2", "password-cleartext", "password-encrypted")
 ANDROID_SOCKET_TYPES = ("SSL", "STARTTLS")
@@ -89,12 +90,16 @@ def _tb_server(element: etree._Element, role: str, address: EmailAddress) -> Set
         raise Rejected(f"no socketType it knows (got {sockets or 'none'})")
     known = TB_OUTGOING_AUTH if role == "outgoing" else TB_INCOMING_AUTH
     methods = [(e.text or "").strip() for e in element.findall("authentication")]
-    auth = next((m for m in methods if m in known), None)
+    # readAuthentication(): OAuth2 counts only for hosts in Thunderbird's OAuth2Providers
+    # list, which the probe cannot know; the next method is taken instead.
+    auth = next((m for m in methods if m in known and m != "OAuth2"), None)
     if auth is None:
-        raise Rejected(f"no authentication it can use (got {methods or 'none'})")
+        raise Rejected(f"no authentication it can use (got {methods or 'none'}; OAuth2 only"
+                       " for the providers built into Thunderbird)")
     username = fill(_text(element, "username"), address)
-    if role == "incoming" and not username:
-        raise Rejected("no username")
+    needs_username = role == "incoming" or auth in TB_PASSWORD_AUTH
+    if needs_username and element.find("username") is None:
+        raise Rejected("no <username>")
     return Setting(role, str(element.get("type")), host, port, security, auth, username)
 
 
@@ -102,10 +107,13 @@ def thunderbird_settings(root: etree._Element, address: EmailAddress,
                          notes: list[str]) -> list[Setting]:
     """The first usable incoming and outgoing server (the rest are alternatives)."""
     provider = _provider(root)
-    if not provider.findall("domain"):
-        raise Rejected("no <domain> in <emailProvider>")
+    if not _HOSTNAME.fullmatch(provider.get("id") or ""):
+        raise Rejected(f"emailProvider id {provider.get('id')!r} is not a host name")
+    if not any(_HOSTNAME.fullmatch(fill(e.text or "", address))
+               for e in provider.findall("domain")):
+        raise Rejected("need proper <domain> in XML")
     chosen: list[Setting] = []
-    for tag, role, types in (("incomingServer", "incoming", ("imap", "pop3", "exchange")),
+    for tag, role, types in (("incomingServer", "incoming", ("imap", "pop3", "nntp", "exchange")),
                              ("outgoingServer", "outgoing", ("smtp",))):
         for element in provider.findall(tag):
             if element.get("type") not in types:
