@@ -8,7 +8,8 @@ raw bytes, and accepts them only when a ``_ua-auto-config.<domain>`` TXT record
 joined first, RFC 7208 section 3.3 style). Then the JSON is read: ``protocols`` whose
 text protocols give a ``host`` (implicit TLS on the standard port, RFC 8314) and whose
 HTTP protocols give a ``url``; ``authentication`` with ``password`` and ``oauth-public``
-(its ``issuer`` an https URL, RFC 8414); ``info``. Unknown keys are ignored.
+(its ``issuer`` an https URL, RFC 8414); ``info`` with ``provider.name``. The three
+top-level members are required; unknown keys are ignored.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class PaccConfig:
     urls: dict[str, str]
     password: bool
     oauth_issuer: str | None
-    provider_name: str | None
+    provider_name: str
     provider_short_name: str | None
     help_documentation: str | None
 
@@ -98,7 +99,10 @@ def read_pacc(body: bytes) -> PaccConfig:
         document = _object(json.loads(body.decode("utf-8")), "the document")
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PaccRejects(f"not UTF-8 JSON: {error}") from None
-    protocols = _object(document.get("protocols", {}), "protocols")
+    for key in ("protocols", "authentication", "info"):  # the three members are required
+        if key not in document:
+            raise PaccRejects(f"the document has no {key!r} member")
+    protocols = _object(document["protocols"], "protocols")
     servers = {}
     for name, port in IMPLICIT_TLS_PORTS.items():
         if name in protocols:
@@ -111,7 +115,7 @@ def read_pacc(body: bytes) -> PaccConfig:
             if urlsplit(url).scheme not in ("https", "http"):
                 raise PaccRejects(f"{name}.url is not an http(s) URL")
             urls[name] = url
-    authentication = _object(document.get("authentication", {}), "authentication")
+    authentication = _object(document["authentication"], "authentication")
     password = authentication.get("password") is True
     issuer = None
     if "oauth-public" in authentication:
@@ -119,10 +123,11 @@ def read_pacc(body: bytes) -> PaccConfig:
         issuer = _string(oauth.get("issuer"), "oauth-public.issuer")
         if urlsplit(issuer).scheme != "https":
             raise PaccRejects("oauth-public.issuer is not an https URL (RFC 8414)")
-    info = _object(document.get("info", {}), "info")
-    provider = _object(info.get("provider", {}), "info.provider")
+    info = _object(document["info"], "info")
+    provider = _object(info.get("provider"), "info.provider")
+    name = _string(provider.get("name"), "info.provider.name")
     help_ = _object(info.get("help", {}), "info.help")
     return PaccConfig(
-        servers, urls, password, issuer, provider.get("name"), provider.get("shortName"),
+        servers, urls, password, issuer, name, provider.get("shortName"),
         help_.get("documentation"),
     )
