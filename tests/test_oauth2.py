@@ -1,6 +1,7 @@
 """The ``oauth2:`` block: its clientConfig 1.2 ``<oAuth2>`` element changes nothing that
 today's readers take (Thunderbird desktop's readFromXML oracle, Thunderbird for Android's
-RealAutoconfigParser rules), and a client secret is refused with a located message."""
+RealAutoconfigParser rules, Delta Chat's auto_mozilla.rs), and a client secret is refused
+with a located message."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from lxml import etree
 from autoconfig.registry import load_directory
 from autoconfig.render.thunderbird import render_thunderbird
 from tests.support.android_reader import AndroidRejects, AndroidServer, read_android
+from tests.support.deltachat_reader import DeltaChatServer, read_deltachat
 from tests.support.paths import DOMAINS
 from tests.support.server import AUTOCONFIG
 from tests.support.thunderbird_reader import read_client_config
@@ -72,6 +74,15 @@ def test_thunderbird_android_reads_the_same_servers(tmp_path: Path) -> None:
     assert with_block.outgoing == (AndroidServer(
         "mail.books.test", 587, "StartTLS", ("OAuth2", "PasswordCleartext"),
         "reader@books.test"),)
+
+
+def test_delta_chat_reads_the_same_servers(tmp_path: Path) -> None:
+    without = read_deltachat(document(tmp_path, BASE), "reader@books.test")
+    with_block = read_deltachat(document(tmp_path, BASE + OAUTH2), "reader@books.test")
+    assert with_block == without == [
+        DeltaChatServer("imap", "Ssl", "mail.books.test", 993, "reader@books.test"),
+        DeltaChatServer("smtp", "Starttls", "mail.books.test", 587, "reader@books.test"),
+    ]
 
 
 @pytest.mark.parametrize("path", sorted(DOMAINS.glob("*.yaml")), ids=lambda p: p.name)
