@@ -55,7 +55,7 @@ def test_records_of_a_provider_with_imap_pop3_and_both_submission_ports() -> Non
         ("ua-auto-config.example.com.", "CNAME", "config.provider.test."),
         # SHA-256 of the PACC document of domains/example.com.yaml: edit it, and this changes.
         ("_ua-auto-config.example.com.", "TXT",
-         '"v=UAAC1; a=sha256; d=5/l5aGCh0hDKvIhXz6fuWY5KU1OpuFyhDrreCJ3gkC4="'),
+         '"v=UAAC1; a=sha256; d=9SyHArU2gv0e+uzAEDyYh8Og50M2UsP7cuPTYqxvydQ="'),
         ("_caldavs._tcp.example.com.", "SRV", "0 1 443 dav.example.com."),
         ("_caldavs._tcp.example.com.", "TXT", '"path=/caldav/"'),
         ("_carddavs._tcp.example.com.", "SRV", "0 1 443 dav.example.com."),

@@ -145,8 +145,9 @@ def test_bytes_are_identical_on_every_request_and_match_the_renderer(
     assert config is not None
     assert bodies == {render_pacc(config, OAUTH)}
     body = bodies.pop()
-    assert json.dumps(json.loads(body), sort_keys=True, indent=2, ensure_ascii=False) + "\n" \
-        == body.decode("utf-8")
+    document = json.loads(body)
+    assert body.decode("utf-8") == json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def test_oauth2_block_gives_oauth_public_with_its_issuer(

@@ -108,9 +108,13 @@ def pacc_document(config: DomainConfig, domain: str) -> dict[str, Any]:
 
 
 def render_pacc(config: DomainConfig, domain: str) -> bytes:
-    """The exact bytes served for ``domain``: UTF-8 JSON, sorted keys, ending in a newline."""
+    """The exact bytes served for ``domain``: compact UTF-8 JSON, sorted keys, a final newline.
+
+    Compact, because json's C encoder only does that: every served domain is rendered
+    at each load, and hosters serve tens of thousands.
+    """
     text = json.dumps(
-        pacc_document(config, domain), sort_keys=True, indent=2, ensure_ascii=False
+        pacc_document(config, domain), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
     return (text + "\n").encode("utf-8")
 
