@@ -219,3 +219,14 @@ def test_bundled_example_com_document() -> None:
     read = read_pacc(render_pacc(config, "example.com"))
     assert set(read.servers) == {"imap", "pop3", "smtp"}
     assert set(read.urls) == {"caldav", "carddav"}
+
+
+def test_render_pacc_prints_the_bytes_the_server_sends(
+    server: RunningServer, domains: Path
+) -> None:
+    printed = subprocess.run(
+        [str(AUTOCONFIG), "render", "pacc", f"someone@{OTHER}", "--domains", str(domains)],
+        capture_output=True, timeout=60, check=False,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == fetch(server, f"ua-auto-config.{OTHER}").body

@@ -29,14 +29,14 @@ from autoconfig.dns.records import (
     dav_services,
     host_records,
     pacc_records,
-    pacc_txt,
+    pacc_txt_of,
     quoted,
     srv_targets,
 )
 from autoconfig.model import STANDARD_PORTS, DomainConfig, Security
 from autoconfig.render.pacc import HOST_PREFIX as PACC_PREFIX
 from autoconfig.render.pacc import TXT_LABEL as PACC_TXT
-from autoconfig.render.pacc import WELL_KNOWN_PATH, digest, render_pacc, txt_value
+from autoconfig.render.pacc import WELL_KNOWN_PATH, digest, render_pacc
 
 
 class Severity(StrEnum):
@@ -342,33 +342,38 @@ def fetch_pacc(name: str, resolver: Resolver, options: TlsOptions) -> bytes:
     return body
 
 
-def _pacc_body(
+@dataclass(frozen=True, slots=True)
+class _PaccBytes:
+    """The document whose digest DNS must hold, and where it came from."""
+
+    body: bytes
+    source: str
+
+
+def _pacc_bytes(
     config: DomainConfig, domain: str, resolver: Resolver, tls: TlsOptions | None
-) -> tuple[bytes, str, list[Finding]]:
-    """The bytes to hash: what the server sends (with ``--tls``), else the local rendering."""
-    local = render_pacc(config, domain)
+) -> tuple[_PaccBytes, list[Finding]]:
+    """What the server sends (with ``--tls``), else the document the file renders."""
+    local = _PaccBytes(render_pacc(config, domain), "the document the domain file renders")
     if tls is None:
-        return local, "the document the domain file renders", []
+        return local, []
     name = f"{PACC_PREFIX}.{domain}"
     url = f"https://{name}{WELL_KNOWN_PATH}"
     try:
         served = fetch_pacc(name, resolver, tls)
     except OSError as error:
-        return local, "the document the domain file renders", [Finding(
-            Severity.ERROR, name, f"cannot fetch {url}: {error}",
-            "make the autoconfig server answer https for this name",
-        )]
-    findings = []
-    if served != local:
-        findings.append(Finding(
+        return local, [Finding(Severity.ERROR, name, f"cannot fetch {url}: {error}",
+                               "make the autoconfig server answer https for this name")]
+    if served == local.body:
+        finding = Finding(Severity.OK, name, f"{url} sends the document of the file")
+    else:
+        finding = Finding(
             Severity.WARNING, name,
             f"{url} sends other bytes (d={digest(served)}) than the domain file here renders"
-            f" (d={digest(local)}): the server has not loaded this version of the file",
+            f" (d={digest(local.body)}): the server has not loaded this version of the file",
             "reload the server with this file, or check against the files it serves",
-        ))
-    else:
-        findings.append(Finding(Severity.OK, name, f"{url} sends the document of the file"))
-    return served, f"the document {url} sends", findings
+        )
+    return _PaccBytes(served, f"the document {url} sends"), [finding]
 
 
 def _check_pacc(
@@ -389,23 +394,20 @@ def _check_pacc(
         yield from _check_host(domain, PACC_PREFIX, resolver, server_host)
     if tls is not None:
         yield from _check_certificate(f"{PACC_PREFIX}.{domain}", resolver, tls)
-    body, source, fetched = _pacc_body(config, domain, resolver, tls)
+    document, fetched = _pacc_bytes(config, domain, resolver, tls)
     yield from fetched
-    wanted = digest(body)
-    record = pacc_txt(config, domain)
-    if source.startswith("the document https://"):  # what the server sends, not the file
-        record = Record(record.name, record.ttl, "TXT", quoted(txt_value(body)), record.comment)
-    publish = f"`{record.to_text()}`"
+    wanted = digest(document.body)
+    publish = f"`{pacc_txt_of(domain, document.body).to_text()}`"
     if not published:
         yield Finding(Severity.ERROR, txt_name, "missing: PACC clients reject the document"
                       " without the digest record", f"publish {publish}")
     elif wanted in published:
-        yield Finding(Severity.OK, txt_name, f"matches the SHA-256 of {source}")
+        yield Finding(Severity.OK, txt_name, f"matches the SHA-256 of {document.source}")
     else:
         yield Finding(
             Severity.ERROR, txt_name,
-            f"publishes d={', d='.join(published)}, but {source} has d={wanted}, so PACC"
-            " clients reject it (every edit of the domain file changes the digest)",
+            f"publishes d={', d='.join(published)}, but {document.source} has d={wanted}, so"
+            " PACC clients reject it (every edit of the domain file changes the digest)",
             f"replace it with {publish}",
         )
 

@@ -164,10 +164,14 @@ def quoted(text: str) -> str:
 
 def pacc_txt(config: DomainConfig, domain: str, ttl: int = DEFAULT_TTL) -> Record:
     """``_ua-auto-config.<domain>``: the digest of the exact PACC document served."""
-    value = quoted(txt_value(render_pacc(config, domain)))
+    return pacc_txt_of(domain, render_pacc(config, domain), ttl)
+
+
+def pacc_txt_of(domain: str, body: bytes, ttl: int = DEFAULT_TTL) -> Record:
+    """The ``_ua-auto-config`` record for a document whose bytes are ``body``."""
     why = ("PACC: SHA-256 of the document; every edit of the domain file changes it"
            " (draft-ietf-mailmaint-pacc, docs/pacc.md)")
-    return Record(absolute(f"{PACC_TXT}.{domain}"), ttl, "TXT", value, why)
+    return Record(absolute(f"{PACC_TXT}.{domain}"), ttl, "TXT", quoted(txt_value(body)), why)
 
 
 def pacc_records(
