@@ -131,7 +131,7 @@ def _oauth2_block_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
                 )
     elif not uses:
         yield ("oauth2",), (
-            "oauth2: is given, but no server lists oauth2 in auth, so no client uses it"
+            "no server lists oauth2 in its auth, so no client uses this block"
         )
 
 

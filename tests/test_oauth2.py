@@ -143,3 +143,14 @@ def test_check_warns_about_oauth2_without_a_block(tmp_path: Path) -> None:
         " PACC and clientConfig 1.2 clients learn no issuer, so they cannot use it; add oauth2:"
         " with issuer"
     ) in result.stdout.splitlines()
+
+
+def test_check_warns_about_a_block_no_server_uses(tmp_path: Path) -> None:
+    (tmp_path / "books.yaml").write_text(BASE.replace("oauth2, ", "") + OAUTH2)
+    result = subprocess.run([str(AUTOCONFIG), "check", str(tmp_path)], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0
+    assert [line for line in result.stdout.splitlines() if "oauth2" in line] == [
+        f"{tmp_path}/books.yaml:8: warning: oauth2: no server lists oauth2 in its auth, so no"
+        " client uses this block",
+    ]
