@@ -1,7 +1,8 @@
-"""A PACC client's reading of a document and its DNS digest, written from the draft's text.
+"""A PACC client's reading of a document and its DNS digest, from the draft's format.
 
-Independent of autoconfig's renderer: what draft-ietf-mailmaint-pacc (revision -02; -04 is
-the newest published, see docs/pacc.md) asks of a user agent. The agent fetches
+Independent of autoconfig's renderer: what draft-ietf-mailmaint-pacc-02 asks of a user
+agent (-04 is the newest revision published; docs/pacc.md says where the -02 format was
+read, and that -04's text was not available). The agent fetches
 ``https://ua-auto-config.<domain>/.well-known/user-agent-configuration.json``, keeps the
 raw bytes, and accepts them only when a ``_ua-auto-config.<domain>`` TXT record
 ``v=UAAC1; a=sha256; d=<base64>`` holds their SHA-256 (a record's character-strings are
