@@ -16,7 +16,7 @@ from autoconfig.resources import templates_dir
 from autoconfig.settings import Settings
 from autoconfig.signing import signer_from_settings
 from autoconfig.state import ConfigStore
-from autoconfig.web import apple, autodiscover, health, thunderbird
+from autoconfig.web import apple, autodiscover, health, pacc, thunderbird, wellknown
 from autoconfig.web.errors import register_error_handlers
 from autoconfig.web.lookup import MX_RESOLVER_KEY, STORE_KEY
 
@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[apple.SIGNER_KEY] = signer_from_settings(settings)  # checked once
     register_error_handlers(app)
     for blueprint in (
-        thunderbird.blueprint, health.blueprint, apple.blueprint, autodiscover.blueprint
+        thunderbird.blueprint, health.blueprint, apple.blueprint, autodiscover.blueprint,
+        pacc.blueprint, wellknown.blueprint,
     ):
         app.register_blueprint(blueprint)
     return app

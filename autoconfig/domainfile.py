@@ -23,8 +23,11 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from autoconfig.address import AddressError, normalize_domain
 from autoconfig.model import (
@@ -33,6 +36,7 @@ from autoconfig.model import (
     USERNAME_PLACEHOLDERS,
     Auth,
     DomainConfig,
+    OAuth2Settings,
     Pop3Options,
     Protocol,
     Security,
@@ -89,6 +93,29 @@ def _http_url(text: str) -> str:
         _HTTP_URL.validate_python(text)
     except ValidationError:
         raise ValueError("expected an http:// or https:// URL") from None
+    return text
+
+
+def _https_url(text: str) -> str:
+    """An https URL without query or fragment: what RFC 8414 section 2 allows an issuer."""
+    _http_url(text)
+    if not text.lower().startswith("https://"):
+        raise ValueError("expected an https:// URL (OAuth2 needs TLS, RFC 8414 section 2)")
+    if "?" in text or "#" in text:
+        raise ValueError("expected a URL without ?query or #fragment (RFC 8414 section 2)")
+    return text
+
+
+# RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+
+
+def _scope(text: str) -> str:
+    if not _SCOPE_TOKEN.fullmatch(text):
+        raise ValueError(
+            "expected one scope without spaces, quotes or backslashes (RFC 6749 section 3.3);"
+            " list several scopes as a YAML list"
+        )
     return text
 
 
@@ -160,6 +187,10 @@ AuthMethods = Annotated[
     ),
 ]
 MxPattern = Annotated[StrictStr, AfterValidator(_mx_pattern)]
+HttpsUrl = Annotated[
+    StrictStr, AfterValidator(_https_url), Field(json_schema_extra={"format": "uri"})
+]
+Scope = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_scope)]
 
 
 class _Strict(BaseModel):
@@ -208,6 +239,35 @@ class OutgoingFile(_ServerFile):
     protocol: Literal[Protocol.SMTP] = Protocol.SMTP
 
 
+class OAuth2File(_Strict):
+    """``oauth2:``: the domain's OAuth2 server, for public clients only."""
+
+    issuer: HttpsUrl = Field(
+        description="Issuer identifier (RFC 8414), e.g. https://login.example.com;"
+        " PACC's oauth-public issuer."
+    )
+    authorization_url: HttpsUrl | None = None
+    token_url: HttpsUrl | None = None
+    scopes: Annotated[list[Scope], BeforeValidator(_word_or_list), Field(min_length=1)] | None = (
+        None
+    )
+    client_id: Text | None = Field(
+        default=None, description="A public client id every client may use (no secret)."
+    )
+    # Refused with its own message; never part of the format (hence no schema entry).
+    client_secret: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+
+    @field_validator("client_secret", mode="before")
+    @classmethod
+    def _no_secret(cls, _value: Any) -> None:
+        raise PydanticCustomError(
+            "secret_refused",
+            "a client secret has no place in a domain file: every client (and anyone else)"
+            " downloads the documents it feeds, so it would be public; register a public"
+            " client (PKCE, draft-ietf-mailmaint-oauth-public) and give only client_id",
+        )
+
+
 class DomainFile(_Strict):
     """A whole domain file."""
 
@@ -231,6 +291,10 @@ class DomainFile(_Strict):
         default=None,
         description="Serve any domain whose best MX matches one of these host names or"
         " '*.suffix' patterns with this file's settings.",
+    )
+    oauth2: OAuth2File | None = Field(
+        default=None,
+        description="OAuth2 for public clients: PACC oauth-public and clientConfig <oAuth2>.",
     )
 
 
@@ -277,6 +341,19 @@ def to_record(document: DomainFile, source: str) -> DomainConfig:
         caldav=document.caldav,
         carddav=document.carddav,
         mx=tuple(document.mx or ()),
+        oauth2=_oauth2(document.oauth2),
+    )
+
+
+def _oauth2(block: OAuth2File | None) -> OAuth2Settings | None:
+    if block is None:
+        return None
+    return OAuth2Settings(
+        issuer=block.issuer,
+        authorization_url=block.authorization_url,
+        token_url=block.token_url,
+        scopes=tuple(block.scopes or ()),
+        client_id=block.client_id,
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from autoconfig.loader import Finding, KeyPath, LoadedFile, format_key_path
-from autoconfig.model import STANDARD_PORTS, Auth, Security, Server
+from autoconfig.model import STANDARD_PORTS, Auth, Protocol, Security, Server
 from autoconfig.render.mobileconfig import apple_auth
+from autoconfig.render.pacc import chosen_servers
 from autoconfig.thunderbird_oauth import thunderbird_oauth2_issuer
 
 # Methods Thunderbird rejects on an incoming server (docs/thunderbird.md#authentication).
@@ -98,6 +99,46 @@ def _mx_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
             yield ("mx", index), f"{pattern!r} is listed twice"
 
 
+def _pacc_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
+    """A PACC document without an incoming or an outgoing server sets up no account.
+
+    PACC (draft-ietf-mailmaint-pacc, docs/pacc.md) says only a host: implicit TLS on the
+    standard port, the address as login name, password or oauth-public.
+    """
+    config = loaded.config
+    chosen, skipped = chosen_servers(config)
+    for direction, protocols in (("incoming", (Protocol.IMAP, Protocol.POP3)),
+                                 ("outgoing", (Protocol.SMTP,))):
+        if any(p in chosen for p in protocols):
+            continue
+        reasons = "; ".join(
+            f"{s.server.host}:{s.server.port}: {s.reason}"
+            for s in skipped if s.server.protocol in protocols
+        )
+        yield (direction,), (
+            f"no {direction} server PACC can express, so PACC clients get no usable {direction}"
+            f" entry ({reasons}); offer implicit TLS on the standard port with %EMAILADDRESS%"
+            " as username (docs/pacc.md)"
+        )
+
+
+def _oauth2_block_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
+    """``auth: oauth2`` with no ``oauth2:`` block, and the other way round."""
+    config = loaded.config
+    uses = [(key, server) for key, server in _servers(loaded) if Auth.OAUTH2 in server.auth]
+    if config.oauth2 is None:
+        for key_path, server in uses:
+            if thunderbird_oauth2_issuer(server.host, server.protocol.value) is None:
+                yield (*key_path, "auth"), (
+                    "oauth2 without an oauth2: block: PACC and clientConfig 1.2 clients"
+                    " learn no issuer, so they cannot use it; add oauth2: with issuer"
+                )
+    elif not uses:
+        yield ("oauth2",), (
+            "no server lists oauth2 in its auth, so no client uses this block"
+        )
+
+
 def lint(loaded: LoadedFile) -> list[Finding]:
     """Warnings for one loaded file, each located at the key it is about."""
     return [
@@ -109,6 +150,8 @@ def lint(loaded: LoadedFile) -> list[Finding]:
         for at, message in _apple_findings(loaded)
     ] + [
         Finding(loaded.path, loaded.line_of(at), format_key_path(at), message, "warning")
-        for at, message in _mx_findings(loaded)
+        for at, message in (
+            *_mx_findings(loaded), *_pacc_findings(loaded), *_oauth2_block_findings(loaded)
+        )
     ]
 

@@ -107,7 +107,7 @@ def _allowed_keys(key_path: KeyPath) -> list[str]:
         if nested is None:
             return []
         model = nested
-    return list(model.model_fields)
+    return [name for name, field in model.model_fields.items() if not field.exclude]
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -163,6 +163,8 @@ def _pydantic_findings(
         kind = detail["type"]
         if kind == "missing":
             message = "required key is missing"
+        elif kind == "secret_refused":  # never echo the secret
+            message = detail["msg"]
         elif kind == "extra_forbidden":
             allowed = _allowed_keys(key_path[:-1])
             close = difflib.get_close_matches(str(key_path[-1]), allowed, n=1)

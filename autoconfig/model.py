@@ -115,6 +115,21 @@ class Server:
 
 
 @dataclass(frozen=True, slots=True)
+class OAuth2Settings:
+    """A domain's OAuth2 authorization server, for public clients (no client secret).
+
+    ``issuer`` is the RFC 8414 issuer identifier (an https URL); clients discover the
+    endpoints from its metadata unless the URLs are given (draft-ietf-mailmaint-oauth-public).
+    """
+
+    issuer: str
+    authorization_url: str | None = None
+    token_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DomainConfig:
     """Everything one domain file says, ready to render for any client."""
 
@@ -129,6 +144,7 @@ class DomainConfig:
     caldav: str | None = None
     carddav: str | None = None
     mx: tuple[str, ...] = ()
+    oauth2: OAuth2Settings | None = None
 
     @property
     def id(self) -> str:

@@ -16,6 +16,7 @@ from lxml import etree
 
 from autoconfig.dns.mx import MxResolver, mx_matches, plausible_domain
 from autoconfig.registry import Registry, load_directory
+from autoconfig.render.pacc import render_pacc
 from autoconfig.settings import Settings, SettingsError
 from tests.support.cli import run_cli
 from tests.support.dns_server import (
@@ -26,6 +27,7 @@ from tests.support.dns_server import (
     silent_nameserver,
 )
 from tests.support.http import request
+from tests.support.pacc_reader import read_pacc
 from tests.support.paths import TEST_DATA
 from tests.support.server import run_server
 
@@ -259,3 +261,17 @@ def test_dns_settings_are_read() -> None:
     })
     assert (settings.dns_nameserver, settings.server_host) == ("[::1]:5353", "config.provider.test")
     assert (settings.dns_timeout, settings.mx_cache_size) == (0.5, 50)
+
+
+def test_a_hosted_domain_gets_its_pacc_document_by_mx(nsd: DnsServer, tmp_path: Path) -> None:
+    env = {"AUTOCONFIG_DNS_NAMESERVER": nsd.nameserver}
+    with run_server(HOSTING / "domains", tmp_path / "server.log", env=env, workers=1) as server:
+        path = "/.well-known/user-agent-configuration.json"
+        replies = [request(server.base, path, headers={"Host": "ua-auto-config.customer.test"})
+                   for _ in range(2)]
+    assert [reply.status for reply in replies] == [200, 200]
+    assert replies[0].body == replies[1].body  # rendered for the domain, the same each time
+    provider = load_directory(HOSTING / "domains").lookup("provider.test")
+    assert provider is not None
+    assert replies[0].body == render_pacc(provider, "customer.test")
+    assert read_pacc(replies[0].body).servers["imap"].host == "mail.provider.test"

@@ -8,9 +8,11 @@ Element names and values follow docs/thunderbird.md (Thunderbird's readFromXML).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from lxml import etree
 
-from autoconfig.model import Auth, DomainConfig, Pop3Options, Security, Server
+from autoconfig.model import Auth, DomainConfig, OAuth2Settings, Pop3Options, Security, Server
 
 # socketType words, case-sensitive (docs/thunderbird.md#tls-modes; TB readFromXML).
 SOCKET_TYPE: dict[Security, str] = {
@@ -76,6 +78,26 @@ def _dav(parent: etree._Element, tag: str, kind: str, url: str) -> None:
     _text(element, "serverURL", url)
 
 
+def _oauth2(parent: etree._Element, settings: OAuth2Settings) -> None:
+    """clientConfig 1.2's ``<oAuth2>`` (draft-ietf-mailmaint-autoconfig-06), as ISPDB writes it.
+
+    ``issuer`` is a host name there (``accounts.google.com``), so the issuer URL's host;
+    no secret ever. Readers of 1.1 skip the unknown element: Thunderbird desktop ignores
+    it, Thunderbird for Android skips unknown children of clientConfig
+    (RealAutoconfigParser.kt), so the version attribute stays 1.1.
+    """
+    element = etree.SubElement(parent, "oAuth2")
+    _text(element, "issuer", urlsplit(settings.issuer).hostname or settings.issuer)
+    if settings.scopes:
+        _text(element, "scope", " ".join(settings.scopes))
+    if settings.authorization_url:
+        _text(element, "authURL", settings.authorization_url)
+    if settings.token_url:
+        _text(element, "tokenURL", settings.token_url)
+    if settings.client_id:
+        _text(element, "clientID", settings.client_id)
+
+
 def render_thunderbird(config: DomainConfig) -> bytes:
     """The clientConfig 1.1 document for ``config``, with its XML declaration."""
     root = etree.Element("clientConfig", version="1.1")
@@ -99,5 +121,7 @@ def render_thunderbird(config: DomainConfig) -> bytes:
         _dav(root, "addressBook", "carddav", config.carddav)
     if config.caldav:
         _dav(root, "calendar", "caldav", config.caldav)
+    if config.oauth2:
+        _oauth2(root, config.oauth2)
     etree.indent(root, space="  ")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -59,6 +59,13 @@ def _config_by_mx(snapshot: Snapshot, ascii_domain: str) -> DomainConfig | None:
 
 def config_from_host(snapshot: Snapshot, host: str, prefixes: tuple[str, ...]) -> DomainConfig:
     """The domain named by a Host header: ``<prefix><domain>`` or ``<domain>`` itself."""
+    return domain_from_host(snapshot, host, prefixes)[1]
+
+
+def domain_from_host(
+    snapshot: Snapshot, host: str, prefixes: tuple[str, ...]
+) -> tuple[str, DomainConfig]:
+    """Like ``config_from_host``, also saying which served domain the Host header names."""
     try:
         name = normalize_domain(host_without_port(host))
     except AddressError as error:
@@ -69,8 +76,8 @@ def config_from_host(snapshot: Snapshot, host: str, prefixes: tuple[str, ...]) -
     for candidate in candidates:
         config = snapshot.registry.lookup(candidate)
         if config is not None:
-            return config
+            return candidate, config
     config = _config_by_mx(snapshot, candidates[-1])  # the domain without autoconfig.
     if config is not None:
-        return config
+        return candidates[-1], config
     raise UnknownDomainError(f"no mail settings are served for host {name}")
