@@ -240,7 +240,7 @@ def test_check_warns_about_patterns_that_match_a_whole_tld(tmp_path: Path) -> No
          "AUTOCONFIG_DNS_NAMESERVER: expected a port from 1 to 65535; got '70000'"),
         ({"AUTOCONFIG_SERVER_HOST": "a..b"}, "AUTOCONFIG_SERVER_HOST: expected a host name; "),
         ({"AUTOCONFIG_DNS_TIMEOUT": "0"},
-         "AUTOCONFIG_DNS_TIMEOUT: expected more than zero; got '0'"),
+         "AUTOCONFIG_DNS_TIMEOUT: expected a number more than zero; got '0'"),
     ],
 )
 def test_bad_dns_settings_are_refused_with_the_variable_named(

@@ -14,12 +14,13 @@ from typing import Any
 
 import dns.rrset
 
+from autoconfig import hosts
 from autoconfig.address import EmailAddress
 from autoconfig.dns.query import absolute, relative
 from autoconfig.model import DomainConfig, Protocol, Security, Server
 
 DEFAULT_TTL = 3600
-HOST_PREFIXES = ("autoconfig", "autodiscover")
+HOST_PREFIXES = tuple(prefix.rstrip(".") for prefix in (hosts.THUNDERBIRD, hosts.AUTODISCOVER))
 AUTODISCOVER_SRV = "_autodiscover._tcp"
 HTTPS_PORT = 443
 
