@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: serve test lint check clean
+.PHONY: serve test lint check clean image
 
 $(BIN)/autoconfig: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "autoconfig needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -27,4 +27,20 @@ test: lint check
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build/image
+
+# The OCI image (Containerfile; README "Container image"). The base is built from Debian
+# packages once per machine (deploy/podman/build-base); the context holds only wheels.
+# PODMAN_CONF: the containers.conf podman runs with (the shipped one suits hosts where
+# only runc and cgroupfs work; give your own, or /dev/null for podman's defaults).
+IMAGE ?= localhost/autoconfig:latest
+BASE_IMAGE ?= localhost/autoconfig-base:bookworm
+PODMAN_CONF ?= $(CURDIR)/deploy/podman/containers.conf
+
+image: $(BIN)/autoconfig
+	rm -rf build/image && mkdir -p build/image
+	$(BIN)/python -m build --wheel --outdir build/image/dist .
+	$(BIN)/python -m pip wheel --quiet --wheel-dir build/image/wheelhouse build/image/dist/*.whl
+	CONTAINERS_CONF=$(PODMAN_CONF) deploy/podman/build-base $(BASE_IMAGE)
+	CONTAINERS_CONF=$(PODMAN_CONF) podman build --format docker --build-arg BASE=$(BASE_IMAGE) \
+	  --tag $(IMAGE) --file Containerfile build/image

@@ -127,6 +127,10 @@ class Settings(BaseSettings):
         "gthread", "gunicorn worker class (see \"Benchmarks\")", "'gthread' or 'sync'"
     )
     threads: int = setting(4, "threads per gthread worker", "an integer ≥ 1")
+    reuse_port: bool = setting(
+        False, "let several servers listen on one port (`SO_REUSEPORT`; the kernel spreads"
+        " connections), e.g. replicas on a node's host network", "true or false",
+    )
     forwarded_allow_ips: str = setting(
         "127.0.0.1,::1", "peers gunicorn believes `X-Forwarded-Proto` from (`*` for any)",
         "addresses separated by commas, or *",
@@ -239,7 +243,7 @@ def variable(field: str) -> str:
 
 
 def _first_problem(error: ValidationError, environ: Mapping[str, str]) -> str:
-    """The first problem as one line: ``AUTOCONFIG_X: expected …; got '…'``."""
+    """The first problem as one line: ``AUTOCONFIG_WORKERS: expected …; got '…'``."""
     detail = error.errors()[0]
     field = str(detail["loc"][0])
     name = variable(field)
@@ -254,12 +258,13 @@ def _first_problem(error: ValidationError, environ: Mapping[str, str]) -> str:
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     """A warning for each ``AUTOCONFIG_*`` variable nothing reads (a typo, usually)."""
     environ = os.environ if environ is None else environ
-    known = [variable(field) for field in Settings.model_fields]
+    known = [field.upper() for field in Settings.model_fields]
     warnings = []
     for name in sorted(environ):
-        if name.startswith(PREFIX) and name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
+        suffix = name.removeprefix(PREFIX)
+        if name.startswith(PREFIX) and suffix not in known:
+            close = difflib.get_close_matches(suffix, known, n=1)  # the shared prefix
+            hint = f"; did you mean {PREFIX}{close[0]}?" if close else ""  # says nothing
             warnings.append(f"{name} is not a setting of autoconfig and is ignored{hint}")
     return warnings
 

@@ -35,6 +35,7 @@ def gunicorn_options(settings: Settings, bind: str | None, workers: int | None) 
         # gunicorn turns sync into gthread when threads > 1, so sync gets exactly one.
         "threads": settings.threads if settings.worker_class == "gthread" else 1,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "reuse_port": settings.reuse_port,
     }
 
 
