@@ -14,6 +14,7 @@ from autoconfig.cli.importers import import_
 from autoconfig.cli.render import render
 from autoconfig.cli.schema import schema
 from autoconfig.cli.serve import serve
+from autoconfig.cli.settings import settings_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,5 +23,5 @@ def main() -> None:
     """Serve and check mail-client autoconfiguration from domain files."""
 
 
-for command in (check, render, schema, serve, dns, import_):
+for command in (check, render, schema, serve, settings_command, dns, import_):
     main.add_command(command)
