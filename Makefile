@@ -29,8 +29,8 @@ test: lint check
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build/image
 
-# The OCI image (Containerfile; README "Container image"). The base is built from Debian
-# packages once per machine (deploy/podman/build-base); the context holds only wheels.
+# The OCI image (Containerfile; README "Container image"): deploy/podman/build-image builds
+# the wheels, the Debian base once per machine (mmdebstrap) and the image with podman.
 # PODMAN_CONF: the containers.conf podman runs with (the shipped one suits hosts where
 # only runc and cgroupfs work; give your own, or /dev/null for podman's defaults).
 IMAGE ?= localhost/autoconfig:latest
@@ -38,9 +38,4 @@ BASE_IMAGE ?= localhost/autoconfig-base:bookworm
 PODMAN_CONF ?= $(CURDIR)/deploy/podman/containers.conf
 
 image: $(BIN)/autoconfig
-	rm -rf build/image && mkdir -p build/image
-	$(BIN)/python -m build --wheel --outdir build/image/dist .
-	$(BIN)/python -m pip wheel --quiet --wheel-dir build/image/wheelhouse build/image/dist/*.whl
-	CONTAINERS_CONF=$(PODMAN_CONF) deploy/podman/build-base $(BASE_IMAGE)
-	CONTAINERS_CONF=$(PODMAN_CONF) podman build --format docker --build-arg BASE=$(BASE_IMAGE) \
-	  --tag $(IMAGE) --file Containerfile build/image
+	CONTAINERS_CONF=$(PODMAN_CONF) deploy/podman/build-image $(BIN)/python $(IMAGE) $(BASE_IMAGE)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.http import request
+from tests.support.http import free_port, request
+from tests.support.kubelet import write_atomically_as_kubelet
 from tests.support.server import RunningServer, run_server
 
 PAGE_CSP = (
@@ -78,30 +81,6 @@ def test_liveness_and_readiness_say_different_things(bundled_server: RunningServ
     assert json.loads(ready.body) == {"status": "ready", "domains": 6, "generation": 1}
 
 
-def write_atomically_as_kubelet(directory: Path, files: dict[str, str], version: int) -> None:
-    """Kubernetes' AtomicWriter: files in a fresh ``..<timestamp>`` directory, ``..data``
-    pointing at it (replaced by one rename), and each key a symlink through ``..data``."""
-    payload = directory / f"..2026_11_30_00_00_0{version}.000000001"
-    payload.mkdir()
-    for name, text in files.items():
-        (payload / name).write_text(text)
-    new_link = directory / "..data_tmp"
-    new_link.symlink_to(payload.name)
-    old = os.readlink(directory / "..data") if (directory / "..data").is_symlink() else None
-    new_link.rename(directory / "..data")  # the atomic swap
-    for name in files:
-        if not (directory / name).is_symlink():
-            (directory / name).symlink_to(f"..data/{name}")
-    for name in {p.name for p in directory.iterdir() if p.is_symlink()} - set(files) - {
-        "..data"
-    }:
-        (directory / name).unlink()
-    if old:
-        for stale in (directory / old).iterdir():
-            stale.unlink()
-        (directory / old).rmdir()
-
-
 def test_a_configmap_update_is_served_without_restart(
     tmp_path: Path, domains_copy: Path
 ) -> None:
@@ -123,3 +102,20 @@ def test_a_configmap_update_is_served_without_restart(
             time.sleep(0.2)
         assert all(b"imap.example.com" in request(server.base, query).body for _ in range(10))
         assert server.process.poll() is None
+
+
+def test_probe_command_asks_the_bound_address(bundled_server: RunningServer) -> None:
+    autoconfig = Path(sys.executable).with_name("autoconfig")
+    bind = bundled_server.base.removeprefix("http://")
+    env = {**os.environ, "AUTOCONFIG_BIND": bind}
+    ok = subprocess.run([str(autoconfig), "probe", "--path", "/readyz"], env=env,
+                        capture_output=True, text=True, timeout=30, check=False)
+    assert (ok.returncode, ok.stdout) == (0, f"http://{bind}/readyz: 200\n")
+    port = free_port()
+    env["AUTOCONFIG_BIND"] = f"0.0.0.0:{port}"
+    down = subprocess.run([str(autoconfig), "probe"], env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert down.returncode == 1
+    assert down.stderr == (
+        f"Error: http://0.0.0.0:{port}/healthz: [Errno 111] Connection refused\n"
+    )

@@ -11,6 +11,7 @@ import click
 from autoconfig.cli.check import check
 from autoconfig.cli.dns import dns
 from autoconfig.cli.importers import import_
+from autoconfig.cli.probe import probe
 from autoconfig.cli.render import render
 from autoconfig.cli.schema import schema
 from autoconfig.cli.serve import serve
@@ -23,5 +24,5 @@ def main() -> None:
     """Serve and check mail-client autoconfiguration from domain files."""
 
 
-for command in (check, render, schema, serve, settings_command, dns, import_):
+for command in (check, render, schema, serve, settings_command, probe, dns, import_):
     main.add_command(command)
