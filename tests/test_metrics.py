@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -72,8 +74,8 @@ def test_counts_add_up_across_two_workers_and_no_label_names_a_user(
     with run_server(domains_copy, tmp_path / "server.log", env=env, workers=2) as server:
         metrics_dirs = list(tmp_path.glob("autoconfig-metrics-*"))
         assert len(metrics_dirs) == 1
+        assert wait_for(lambda: len(worker_pids(server)) == 2)  # the second may boot later
         pids = worker_pids(server)
-        assert len(pids) == 2
 
         def thunderbird(_: int) -> Reply:
             return request(server.base, THUNDERBIRD)
@@ -153,6 +155,18 @@ def test_counts_add_up_across_two_workers_and_no_label_names_a_user(
         assert wait_for(lambda: value(scrape(server), "autoconfig_reloads_total",
                                       result="refused") == 2)
         assert request(server.base, THUNDERBIRD).status == 200
+
+        # A worker that ends (here: stopped, and gunicorn starts another) keeps its counts;
+        # its live gauges are dropped (child_exit -> mark_process_dead).
+        before = value(scrape(server), "autoconfig_requests_total", family="thunderbird",
+                       status="2xx")
+        assert list(metrics_dirs[0].glob(f"gauge_live*_{pids[0]}.db"))
+        os.kill(pids[0], signal.SIGTERM)
+        assert wait_for(lambda: len(worker_pids(server)) == 3)
+        assert not list(metrics_dirs[0].glob(f"gauge_live*_{pids[0]}.db"))
+        assert (metrics_dirs[0] / f"counter_{pids[0]}.db").exists()
+        assert value(scrape(server), "autoconfig_requests_total", family="thunderbird",
+                     status="2xx") == before
     assert not metrics_dirs[0].exists()  # serve removes its directory when it stops
 
 
