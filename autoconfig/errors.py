@@ -5,11 +5,13 @@ One hierarchy, one mapping: views raise, they never build error responses.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 
 class ClientError(Exception):
     """Something the client sent that we cannot answer; never a 500."""
 
-    status = 400
+    status: int = HTTPStatus.BAD_REQUEST
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -19,10 +21,10 @@ class ClientError(Exception):
 class BadRequestError(ClientError):
     """Malformed input: an address, a parameter, a header."""
 
-    status = 400
+    status = HTTPStatus.BAD_REQUEST
 
 
 class UnknownDomainError(ClientError):
     """A well-formed domain that this server does not serve."""
 
-    status = 404
+    status = HTTPStatus.NOT_FOUND

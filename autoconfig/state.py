@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Protocol
 
 from autoconfig.loader import FileStamp, scan_domain_files
 from autoconfig.model import DomainConfig
@@ -121,16 +122,33 @@ def log_registry(registry: Registry) -> None:
     )
 
 
+class LoadObserver(Protocol):
+    """Told about every load (the metrics): accepted with its duration, or refused."""
+
+    def loaded(self, registry: Registry, seconds: float, generation: int) -> None:
+        """A load was accepted; ``generation`` counts them in this process, from 1."""
+
+    def refused(self) -> None:
+        """A reload was refused; the last good configuration keeps serving."""
+
+
 class ConfigStore:
     """Holds the current snapshot and reloads it when the domain files change."""
 
-    def __init__(self, directory: Path, reload_interval: float) -> None:
+    def __init__(
+        self, directory: Path, reload_interval: float, observer: LoadObserver | None = None
+    ) -> None:
         self.directory = directory
         self.reload_interval = reload_interval
+        self._observer = observer
+        started = time.perf_counter()
         snapshot = build_snapshot(directory)
         require_domains(snapshot.registry, directory)
         log_registry(snapshot.registry)
         self._snapshot = snapshot
+        self.generation = 1
+        if observer is not None:
+            observer.loaded(snapshot.registry, time.perf_counter() - started, self.generation)
         self._refused: Signature | None = None
         self._lock = threading.Lock()
         self._watcher_pid: int | None = None
@@ -173,13 +191,21 @@ class ConfigStore:
             self._lock.release()
 
     def _reload(self, signature: Signature) -> bool:
+        started = time.perf_counter()
         try:
             snapshot = build_snapshot(self.directory, self._snapshot, signature)
             require_domains(snapshot.registry, self.directory)
         except NoValidDomainsError as error:
             log.error("reload refused, the last good configuration keeps serving: %s", error)
             self._refused = signature  # report once, not at every check
+            if self._observer is not None:
+                self._observer.refused()
             return False
         log_registry(snapshot.registry)
         self._snapshot = snapshot
+        self.generation += 1
+        if self._observer is not None:
+            self._observer.loaded(
+                snapshot.registry, time.perf_counter() - started, self.generation
+            )
         return True

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.support.http import Reply
+from tests.support.http import Reply, request
 from tests.support.nginx import (
     NGINX_DIR,
     TEST_NAMES,
@@ -206,6 +206,17 @@ def test_settings_page(site: RunningNginx, pki: LoopbackPKI, path: str) -> None:
     reply = get(site, pki, "autoconfig.example.com", path)
     assert reply.status == 200, reply.text
     assert content_type(reply).startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/metrics/", "/metrics?name[]=x"])
+def test_metrics_are_not_served_to_the_internet(
+    site: RunningNginx, pki: LoopbackPKI, backend: RunningServer, path: str
+) -> None:
+    reply = get(site, pki, "autoconfig.example.com", path)
+    assert reply.status == 403
+    assert b"autoconfig_requests_total" not in reply.body
+    direct = request(backend.base, "/metrics")  # the scraper's way in: the backend itself
+    assert direct.status == 200 and b"autoconfig_requests_total" in direct.body
 
 
 def test_website_keeps_its_other_pages(site: RunningNginx, pki: LoopbackPKI) -> None:

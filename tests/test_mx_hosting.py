@@ -159,7 +159,8 @@ def test_malformed_names_and_files_without_mx_cause_no_query(
 
 def test_a_dead_resolver_costs_one_timeout_then_backs_off(registry: Registry) -> None:
     with silent_nameserver() as nameserver:
-        resolver = MxResolver(nameserver, timeout=0.5)
+        outcomes: list[str] = []  # what /metrics counts
+        resolver = MxResolver(nameserver, timeout=0.5, on_lookup=outcomes.append)
         started = time.monotonic()
         assert resolver.config_for(registry, "customer.test") is None
         first = time.monotonic() - started
@@ -168,6 +169,7 @@ def test_a_dead_resolver_costs_one_timeout_then_backs_off(registry: Registry) ->
         second = time.monotonic() - started
     assert 0.4 < first < 2
     assert second < 0.1  # no new query while backing off
+    assert outcomes == ["failure", "failure"]
 
 
 def _provider_id(body: bytes) -> str:
@@ -201,6 +203,12 @@ def test_the_server_serves_hosted_domains_and_asks_once_per_ttl(
         assert proxy.count("localhost", "MX") == 0
         assert request(server.base, f"{PATH}?emailaddress=carol@other.test").status == 200
         assert proxy.count("other.test", "MX") == 0  # listed domains never ask
+
+        # /metrics: three questions went to DNS (misses), the other 20 came from the cache.
+        metrics = request(server.base, "/metrics").text.splitlines()
+        assert 'autoconfig_mx_lookups_total{result="miss"} 3.0' in metrics
+        assert 'autoconfig_mx_lookups_total{result="hit"} 20.0' in metrics
+        assert 'autoconfig_mx_lookups_total{result="failure"} 0.0' in metrics
 
 
 def test_without_mx_in_any_file_the_server_never_asks(
@@ -243,7 +251,7 @@ def test_check_warns_about_patterns_that_match_a_whole_tld(tmp_path: Path) -> No
         ({"AUTOCONFIG_SERVER_HOST": "a..b"}, "AUTOCONFIG_SERVER_HOST: expected a host name;"
          " the domain is not a valid domain name (Empty Label)"),
         ({"AUTOCONFIG_DNS_TIMEOUT": "0"},
-         "AUTOCONFIG_DNS_TIMEOUT: expected more than zero; got '0'"),
+         "AUTOCONFIG_DNS_TIMEOUT: expected a number more than zero; got '0'"),
     ],
 )
 def test_bad_dns_settings_are_refused_with_the_variable_named(

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import dns.rrset
 
+from autoconfig import hosts
 from autoconfig.address import EmailAddress
 from autoconfig.dns.query import absolute, relative
 from autoconfig.model import DomainConfig, Protocol, Security, Server
@@ -25,7 +26,7 @@ from autoconfig.render.pacc import TXT_LABEL as PACC_TXT
 from autoconfig.render.pacc import render_pacc, txt_value
 
 DEFAULT_TTL = 3600
-HOST_PREFIXES = ("autoconfig", "autodiscover")
+HOST_PREFIXES = tuple(prefix.rstrip(".") for prefix in (hosts.THUNDERBIRD, hosts.AUTODISCOVER))
 AUTODISCOVER_SRV = "_autodiscover._tcp"
 HTTPS_PORT = 443
 

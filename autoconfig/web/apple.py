@@ -35,18 +35,6 @@ PROTOCOLS = {"imap": Protocol.IMAP, "pop3": Protocol.POP3}
 REFUSED_PARAMETERS = ("password",)  # never a password in a URL or a profile
 MAX_ECHO_LENGTH = 300
 
-# The page loads nothing from elsewhere, runs no script and may not be framed.
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none';"
-        " frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",  # the page's URL holds the address
-    "Cache-Control": "no-store",
-}
-
 # Our vocabulary in words for people reading the page.
 SECURITY_WORDS: dict[Security, str] = {
     Security.TLS: "SSL/TLS (encrypted from the start)",
@@ -155,8 +143,6 @@ def profile() -> Response:
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{query.address.domain}.mobileconfig"'
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -202,9 +188,7 @@ def _page_response(status: int, **context: object) -> Response:
         name=_echo(request.args, "name"),
         **context,
     )
-    response = Response(html, status=status, content_type="text/html; charset=utf-8")
-    response.headers.update(PAGE_HEADERS)
-    return response
+    return Response(html, status=status, content_type="text/html; charset=utf-8")
 
 
 @blueprint.get("/")
@@ -241,5 +225,4 @@ def stylesheet() -> Response:
     css = render_template("apple/style.css")
     response = Response(css, content_type="text/css; charset=utf-8")
     response.headers["Cache-Control"] = "public, max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response

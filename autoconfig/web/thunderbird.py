@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
+from autoconfig import hosts
 from autoconfig.web.lookup import address_from, config_from_host, current_snapshot, find_config
 
 blueprint = Blueprint("thunderbird", __name__)
 
 # Thunderbird tries autoconfig.<domain> first, then <domain>/.well-known
 # (docs/thunderbird.md#discovery).
-HOST_PREFIXES = ("autoconfig.",)
+HOST_PREFIXES = (hosts.THUNDERBIRD,)
 
 
 @blueprint.get("/mail/config-v1.1.xml")
