@@ -41,3 +41,14 @@ test: lint check install-wheel
 
 clean:
 	rm -rf $(VENV) $(WHEEL_VENV) dist .pytest_cache .mypy_cache .ruff_cache
+
+# The settings page's languages: extract the English texts, merge them into every
+# catalog (autoconfig/translations/<lang>/LC_MESSAGES/messages.po; new languages with
+# `pybabel init`), then compile the .mo files the server reads. See README "Languages".
+.PHONY: translations
+translations: $(BIN)/autoconfig
+	$(BIN)/pybabel extract -F babel.cfg -k Phrase --no-location --sort-output \
+		--project autoconfig --msgid-bugs-address "" -o autoconfig/translations/messages.pot .
+	$(BIN)/pybabel update --quiet --no-fuzzy-matching -i autoconfig/translations/messages.pot \
+		-d autoconfig/translations
+	$(BIN)/pybabel compile --statistics -d autoconfig/translations

@@ -10,13 +10,14 @@ import logging
 
 from flask import Flask
 
+from autoconfig import i18n
 from autoconfig.dns.mx import MxResolver
 from autoconfig.proxy import TrustedProxyFix
 from autoconfig.resources import templates_dir
 from autoconfig.settings import Settings
 from autoconfig.signing import signer_from_settings
 from autoconfig.state import ConfigStore
-from autoconfig.web import apple, autodiscover, health, pacc, thunderbird, wellknown
+from autoconfig.web import apple, autodiscover, brand, health, pacc, thunderbird, wellknown
 from autoconfig.web.errors import register_error_handlers
 from autoconfig.web.lookup import MX_RESOLVER_KEY, STORE_KEY
 
@@ -55,9 +56,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions[apple.SIGNER_KEY] = signer_from_settings(settings)  # checked once
     register_error_handlers(app)
+    i18n.init_app(app)  # the settings page's language (translations/ in this package)
     for blueprint in (
         thunderbird.blueprint, health.blueprint, apple.blueprint, autodiscover.blueprint,
-        pacc.blueprint, wellknown.blueprint,
+        pacc.blueprint, wellknown.blueprint, brand.blueprint,
     ):
         app.register_blueprint(blueprint)
     return app
