@@ -49,6 +49,6 @@ clean:
 translations: $(BIN)/autoconfig
 	$(BIN)/pybabel extract -F babel.cfg -k Phrase --no-location --sort-output \
 		--project autoconfig --msgid-bugs-address "" -o autoconfig/translations/messages.pot .
-	$(BIN)/pybabel update --quiet --no-fuzzy-matching -i autoconfig/translations/messages.pot \
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i autoconfig/translations/messages.pot \
 		-d autoconfig/translations
 	$(BIN)/pybabel compile --statistics -d autoconfig/translations
