@@ -48,18 +48,23 @@ def image_type(data: bytes) -> str | None:
 
 
 def read_logo(path: Path) -> Image:
-    """The logo at ``path``, or ValueError saying what is wrong with the file."""
+    """The logo at ``path``, or ValueError saying what is wrong with the file.
+
+    The messages fit the domain-file finding they become (``...; got 'logo.png'``).
+    """
     try:
         size = path.stat().st_size
         if size > MAX_LOGO_BYTES:
             raise ValueError(
-                f"expected a logo of at most {MAX_LOGO_BYTES // 1024} KiB; {path} has"
-                f" {size // 1024} KiB"
+                f"expected an image of at most {MAX_LOGO_BYTES // 1024} KiB"
+                f" (this one has {size // 1024} KiB)"
             )
         data = path.read_bytes()
     except OSError as error:
-        raise ValueError(f"cannot read the logo {path}: {error.strerror}") from None
+        raise ValueError(
+            f"expected a readable file, relative to the domain file ({error.strerror})"
+        ) from None
     content_type = image_type(data)
     if content_type is None:
-        raise ValueError(f"expected a {ALLOWED} image; {path} is none of these")
+        raise ValueError(f"expected a {ALLOWED} image")
     return Image(content_type, data)
