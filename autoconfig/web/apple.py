@@ -296,6 +296,7 @@ def page() -> Response:
             error.status, error=error, error_text=_sentence(error.phrase.translated(t)),
             invalid=invalid,
         )
+    phone_url = _phone_url(query)
     return _page_response(
         200,
         domain=config,
@@ -304,8 +305,7 @@ def page() -> Response:
         servers=_rows(INCOMING_TITLE, config.incoming, query.address, t)
         + _rows(OUTGOING_TITLE, config.outgoing, query.address, t),
         profiles=_profile_links(config, query),
-        phone_url=_phone_url(query),
-        qr=Markup(qr_svg(_phone_url(query))),  # noqa: S704 - segno's SVG, no input markup
+        qr=Markup(qr_svg(phone_url)),  # noqa: S704 - segno's SVG: path data, no typed text
         signed=current_signer() is not None,
     )
 
