@@ -52,3 +52,14 @@ PODMAN_CONF ?= $(CURDIR)/deploy/podman/containers.conf
 
 image: $(BIN)/autoconfig
 	CONTAINERS_CONF=$(PODMAN_CONF) deploy/podman/build-image $(BIN)/python $(IMAGE) $(BASE_IMAGE)
+
+# The settings page's languages: extract the English texts, merge them into every
+# catalog (autoconfig/translations/<lang>/LC_MESSAGES/messages.po; new languages with
+# `pybabel init`), then compile the .mo files the server reads. See README "Languages".
+.PHONY: translations
+translations: $(BIN)/autoconfig
+	$(BIN)/pybabel extract -F babel.cfg -k Phrase --no-location --sort-output \
+		--project autoconfig --msgid-bugs-address "" -o autoconfig/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i autoconfig/translations/messages.pot \
+		-d autoconfig/translations
+	$(BIN)/pybabel compile --statistics -d autoconfig/translations

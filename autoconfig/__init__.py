@@ -11,6 +11,7 @@ import time
 
 from flask import Flask, Response, g, request
 
+from autoconfig import i18n
 from autoconfig.dns.mx import MxResolver
 from autoconfig.metrics import Metrics
 from autoconfig.proxy import TrustedProxyFix
@@ -18,7 +19,7 @@ from autoconfig.resources import templates_dir
 from autoconfig.settings import Settings
 from autoconfig.signing import signer_from_settings
 from autoconfig.state import ConfigStore
-from autoconfig.web import apple, autodiscover, health, metrics, pacc, thunderbird, wellknown
+from autoconfig.web import apple, autodiscover, brand, health, metrics, pacc, thunderbird, wellknown
 from autoconfig.web.errors import register_error_handlers
 from autoconfig.web.lookup import MX_RESOLVER_KEY, STORE_KEY
 from autoconfig.web.policy import register_policy
@@ -64,9 +65,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     _count_requests(app, counters)
     register_policy(app)
+    i18n.init_app(app)  # the settings page's language (translations/ in this package)
     for blueprint in (
         thunderbird.blueprint, health.blueprint, apple.blueprint, autodiscover.blueprint,
-        pacc.blueprint, wellknown.blueprint, metrics.blueprint,
+        pacc.blueprint, wellknown.blueprint, metrics.blueprint, brand.blueprint,
     ):
         app.register_blueprint(blueprint)
     return app

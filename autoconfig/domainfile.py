@@ -8,6 +8,7 @@ editors, all from this one definition. Validated files become ``model`` records.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,6 +23,7 @@ from pydantic import (
     StrictStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -30,12 +32,14 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from autoconfig.address import AddressError, normalize_domain
+from autoconfig.logo import read_logo
 from autoconfig.model import (
     PLACEHOLDER_DOMAIN,
     STANDARD_PORTS,
     USERNAME_PLACEHOLDERS,
     Auth,
     DomainConfig,
+    Image,
     OAuth2Settings,
     Pop3Options,
     Protocol,
@@ -119,6 +123,28 @@ def _scope(text: str) -> str:
     return text
 
 
+# Validation context keys (``loader`` passes them): the domain file's folder, and where
+# the logo validator leaves the checked images so they are read only once.
+CONTEXT_FOLDER = "folder"
+CONTEXT_IMAGES = "images"
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _logo_path(text: str, info: ValidationInfo) -> str:
+    """A logo file, relative to the domain file's folder; checked (type, size) now."""
+    context = info.context if isinstance(info.context, dict) else {}
+    path = Path(context.get(CONTEXT_FOLDER, ".")) / text
+    image = read_logo(path)
+    context.setdefault(CONTEXT_IMAGES, {})[text] = image
+    return text
+
+
+def _color(text: str) -> str:
+    if not _COLOR.fullmatch(text):
+        raise ValueError("expected a colour as #RRGGBB, e.g. '#0a58ca' (quote it in YAML)")
+    return text.lower()
+
+
 def _mx_pattern(text: str) -> str:
     wildcard = text.startswith("*.")
     name = _domain_name(text[2:] if wildcard else text)
@@ -191,6 +217,19 @@ HttpsUrl = Annotated[
     StrictStr, AfterValidator(_https_url), Field(json_schema_extra={"format": "uri"})
 ]
 Scope = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_scope)]
+LogoPath = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=255),
+    AfterValidator(_logo_path),
+    Field(description="Logo for the settings page: a PNG, JPEG, GIF, WebP or SVG file of"
+          " at most 100 KiB, relative to this file's folder."),
+]
+Color = Annotated[
+    StrictStr,
+    AfterValidator(_color),
+    Field(json_schema_extra={"pattern": "^#[0-9a-fA-F]{6}$"},
+          description="Accent colour of the settings page (its buttons), as #RRGGBB."),
+]
 
 
 class _Strict(BaseModel):
@@ -296,6 +335,8 @@ class DomainFile(_Strict):
         default=None,
         description="OAuth2 for public clients: PACC oauth-public and clientConfig <oAuth2>.",
     )
+    logo: LogoPath | None = None
+    accent_color: Color | None = None
 
 
 
@@ -327,8 +368,16 @@ def _server(entry: IncomingFile | OutgoingFile) -> Server:
     )
 
 
-def to_record(document: DomainFile, source: str) -> DomainConfig:
-    """Turn a validated file into the frozen record renderers use."""
+def to_record(
+    document: DomainFile, source: str, images: dict[str, Image] | None = None
+) -> DomainConfig:
+    """Turn a validated file into the frozen record renderers use.
+
+    ``images``: the logos the validation read (its context), so each is read once.
+    """
+    logo = None
+    if document.logo is not None:
+        logo = (images or {}).get(document.logo) or read_logo(Path(document.logo))
     return DomainConfig(
         source=source,
         name=document.name,
@@ -342,6 +391,8 @@ def to_record(document: DomainFile, source: str) -> DomainConfig:
         carddav=document.carddav,
         mx=tuple(document.mx or ()),
         oauth2=_oauth2(document.oauth2),
+        logo=logo,
+        accent_color=document.accent_color,
     )
 
 

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from autoconfig.domainfile import DomainFile, to_record
+from autoconfig.domainfile import CONTEXT_FOLDER, CONTEXT_IMAGES, DomainFile, to_record
 from autoconfig.model import DomainConfig
 
 KeyPath = tuple[str | int, ...]
@@ -270,11 +270,13 @@ def load_file(
         found = "an empty file" if data is None else _describe_found(data)
         message = f"expected a mapping of keys (name, domains, incoming, outgoing); got {found}"
         return FileResult(source, None, (Finding(source, 1, "", message),))
+    context: dict[str, Any] = {CONTEXT_FOLDER: path.parent, CONTEXT_IMAGES: {}}
     try:
-        document = DomainFile.model_validate(data)
+        document = DomainFile.model_validate(data, context=context)
     except ValidationError as error:
         return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
-    return FileResult(source, LoadedFile(source, to_record(document, source), lines, stamp), ())
+    record = to_record(document, source, context[CONTEXT_IMAGES])
+    return FileResult(source, LoadedFile(source, record, lines, stamp), ())
 
 
 def _finding_from_text(text: str, source: str) -> Finding:

@@ -115,6 +115,14 @@ class Server:
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """A provider's logo, read and checked at load, served by this server."""
+
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class OAuth2Settings:
     """A domain's OAuth2 authorization server, for public clients (no client secret).
 
@@ -145,6 +153,9 @@ class DomainConfig:
     carddav: str | None = None
     mx: tuple[str, ...] = ()
     oauth2: OAuth2Settings | None = None
+    # The settings page on autoconfig.<domain>: the provider's logo and accent colour.
+    logo: Image | None = None
+    accent_color: str | None = None
 
     @property
     def id(self) -> str:

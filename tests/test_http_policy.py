@@ -16,8 +16,8 @@ from tests.support.kubelet import write_atomically_as_kubelet
 from tests.support.server import RunningServer, run_server
 
 PAGE_CSP = (
-    "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none';"
-    " frame-ancestors 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
+    " base-uri 'none'; frame-ancestors 'none'"
 )
 POX = (
     b'<?xml version="1.0"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/'

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from autoconfig.address import AddressError, EmailAddress, normalize_domain
 from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
+from autoconfig.phrases import Phrase, Translator, as_phrase, english
 
 # EmailAccountType per incoming protocol (docs/apple.md#mail-payload).
 ACCOUNT_TYPE: dict[Protocol, str] = {
@@ -59,6 +60,10 @@ _REVERSE_DNS = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 class ProfileRequestError(ValueError):
     """The options ask for something this domain or Apple cannot give."""
 
+    def __init__(self, message: str | Phrase) -> None:
+        self.phrase = as_phrase(message)  # the settings page shows it in its language
+        super().__init__(str(self.phrase))
+
 
 @dataclass(frozen=True, slots=True)
 class ProfileOptions:
@@ -66,12 +71,14 @@ class ProfileOptions:
 
     ``prefix`` is the reverse-DNS prefix of every PayloadIdentifier (a process setting);
     ``protocol`` picks the incoming server (None: the first one of the domain file);
-    ``account_name`` becomes EmailAccountName, the sender's display name.
+    ``account_name`` becomes EmailAccountName, the sender's display name;
+    ``translate`` puts the texts the device shows into the visitor's language.
     """
 
     prefix: str
     protocol: Protocol | None = None
     account_name: str | None = None
+    translate: Translator = english
 
 
 def is_reverse_dns(text: str) -> bool:
@@ -86,13 +93,15 @@ def check_account_name(text: str) -> str:
     them, line and paragraph separators, markup and absurd lengths.
     """
     if len(text) > MAX_ACCOUNT_NAME_LENGTH:
-        raise ProfileRequestError(f"the name is longer than {MAX_ACCOUNT_NAME_LENGTH} characters")
+        raise ProfileRequestError(Phrase(
+            "the name is longer than %(count)d characters", count=MAX_ACCOUNT_NAME_LENGTH
+        ))
     if not text.isprintable():
-        raise ProfileRequestError("the name contains control characters or line breaks")
+        raise ProfileRequestError(Phrase("the name contains control characters or line breaks"))
     if "<" in text or ">" in text:
-        raise ProfileRequestError("the name contains '<' or '>'")
+        raise ProfileRequestError(Phrase("the name contains '<' or '>'"))
     if "\ufffd" in text:
-        raise ProfileRequestError("the name is not valid UTF-8")
+        raise ProfileRequestError(Phrase("the name is not valid UTF-8"))
     return text
 
 
@@ -112,7 +121,10 @@ def incoming_server(config: DomainConfig, protocol: Protocol | None) -> Server:
         raise ProfileRequestError(f"{protocol} is not an incoming protocol")
     servers = config.incoming_of(protocol)
     if not servers:
-        raise ProfileRequestError(f"{config.name} offers no {protocol.value.upper()} server")
+        raise ProfileRequestError(Phrase(
+            "%(provider)s offers no %(protocol)s server",
+            provider=config.name, protocol=protocol.value.upper(),
+        ))
     return servers[0]
 
 
@@ -154,7 +166,10 @@ def _mail_payload(
     payload: dict[str, Any] = {
         "PayloadType": "com.apple.mail.managed",
         "PayloadDisplayName": f"{config.name} ({incoming.protocol.value.upper()})",
-        "PayloadDescription": f"The mail account {address} at {config.name}.",
+        "PayloadDescription": Phrase(
+            "The mail account %(address)s at %(provider)s.",
+            address=str(address), provider=config.name,
+        ).translated(options.translate),
         **_identity(options.prefix, address, KIND_MAIL),
         "EmailAccountType": ACCOUNT_TYPE[incoming.protocol],
         "EmailAccountDescription": config.name,
@@ -185,26 +200,44 @@ def _host(hostname: str) -> str:
 class _DavKind:
     kind: str  # identity suffix, and the payload type com.apple.<kind>.account
     key: str  # key prefix: CalDAV / CardDAV (docs/apple.md#caldav-and-carddav)
-    what: str  # what people call it
+    display: Phrase  # the texts people see, with %(provider)s and %(address)s
+    description: Phrase
+    account: Phrase
 
 
-_CALDAV = _DavKind(KIND_CALDAV, "CalDAV", "calendars")
-_CARDDAV = _DavKind(KIND_CARDDAV, "CardDAV", "contacts")
+_CALDAV = _DavKind(
+    KIND_CALDAV, "CalDAV",
+    Phrase("%(provider)s (calendars)"),
+    Phrase("The calendars of %(address)s at %(provider)s."),
+    Phrase("%(provider)s calendars"),
+)
+_CARDDAV = _DavKind(
+    KIND_CARDDAV, "CardDAV",
+    Phrase("%(provider)s (contacts)"),
+    Phrase("The contacts of %(address)s at %(provider)s."),
+    Phrase("%(provider)s contacts"),
+)
 
 
 def _dav_payload(
-    dav: _DavKind, url: str, config: DomainConfig, address: EmailAddress, prefix: str
+    dav: _DavKind, url: str, config: DomainConfig, address: EmailAddress,
+    options: ProfileOptions,
 ) -> dict[str, Any]:
     """A CalDAV/CardDAV account: the URL split into host, port, TLS and principal URL."""
     parts = urlsplit(url)
     use_ssl = parts.scheme == "https"
     key = dav.key
+
+    def text(phrase: Phrase) -> str:
+        filled = Phrase(phrase.msgid, provider=config.name, address=str(address))
+        return filled.translated(options.translate)
+
     payload: dict[str, Any] = {
         "PayloadType": f"com.apple.{dav.kind}.account",
-        "PayloadDisplayName": f"{config.name} ({dav.what})",
-        "PayloadDescription": f"The {dav.what} of {address} at {config.name}.",
-        **_identity(prefix, address, dav.kind),
-        f"{key}AccountDescription": f"{config.name} {dav.what}",
+        "PayloadDisplayName": text(dav.display),
+        "PayloadDescription": text(dav.description),
+        **_identity(options.prefix, address, dav.kind),
+        f"{key}AccountDescription": text(dav.account),
         f"{key}HostName": _host(parts.hostname or ""),
         # Always an integer, never empty (docs/apple.md#no-empty-values).
         f"{key}Port": parts.port or (443 if use_ssl else 80),
@@ -222,13 +255,16 @@ def build_profile(
     """The profile as a plist dictionary (what ``render_mobileconfig`` serialises)."""
     content = [_mail_payload(config, address, options)]
     if config.caldav:
-        content.append(_dav_payload(_CALDAV, config.caldav, config, address, options.prefix))
+        content.append(_dav_payload(_CALDAV, config.caldav, config, address, options))
     if config.carddav:
-        content.append(_dav_payload(_CARDDAV, config.carddav, config, address, options.prefix))
+        content.append(_dav_payload(_CARDDAV, config.carddav, config, address, options))
     return {
         "PayloadType": "Configuration",
         "PayloadDisplayName": config.name,
-        "PayloadDescription": f"Sets up {address} with the settings of {config.name}.",
+        "PayloadDescription": Phrase(
+            "Sets up %(address)s with the settings of %(provider)s.",
+            address=str(address), provider=config.name,
+        ).translated(options.translate),
         "PayloadOrganization": config.name,
         "PayloadScope": "User",
         **_identity(options.prefix, address, KIND_PROFILE),

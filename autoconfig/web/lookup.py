@@ -18,6 +18,7 @@ from autoconfig.address import (
 from autoconfig.dns.mx import MxResolver
 from autoconfig.errors import BadRequestError, UnknownDomainError
 from autoconfig.model import DomainConfig
+from autoconfig.phrases import Phrase
 from autoconfig.state import ConfigStore, Snapshot
 
 STORE_KEY = "autoconfig.store"
@@ -40,14 +41,18 @@ def address_from(text: str) -> EmailAddress:
     try:
         return parse_address(text)
     except AddressError as error:
-        raise BadRequestError(f"invalid email address: {error}") from None
+        raise BadRequestError(
+            Phrase("invalid email address: %(reason)s", reason=error.phrase)
+        ) from None
 
 
 def find_config(snapshot: Snapshot, ascii_domain: str) -> DomainConfig:
     """The config serving ``ascii_domain``, or a 404."""
     config = snapshot.registry.lookup(ascii_domain) or _config_by_mx(snapshot, ascii_domain)
     if config is None:
-        raise UnknownDomainError(f"no mail settings are served for {ascii_domain}")
+        raise UnknownDomainError(
+            Phrase("no mail settings are served for %(domain)s", domain=ascii_domain)
+        )
     return config
 
 
