@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import CliResult, run_cli
+from tests.support.cli import run_cli
 from tests.support.dns_server import DnsServer, run_nsd, zone_header
 from tests.support.paths import TEST_DATA
 
@@ -41,10 +41,6 @@ EDITS: dict[str, Callable[[str], str]] = {
 }
 
 
-def cli(*args: str) -> CliResult:
-    return run_cli(*args)
-
-
 @pytest.fixture(scope="module")
 def domains(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("domains")
@@ -56,7 +52,7 @@ def domains(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def nsd(domains: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
     zones = {"provider.test": (TEST_DATA / "dns" / "zones" / "provider.test.zone").read_text()}
     for domain, edit in EDITS.items():
-        printed = cli("dns", "records", domain, "--domains", str(domains),
+        printed = run_cli("dns", "records", domain, "--domains", str(domains),
                       "--server-host", SERVER_HOST)
         assert printed.returncode == 0, printed.stderr
         zones[domain] = (zone_header(domain) + "@ IN MX 10 mx1.provider.test.\n"
@@ -66,7 +62,7 @@ def nsd(domains: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dns
 
 
 def findings(domains: Path, nsd: DnsServer, domain: str) -> tuple[int, list[str]]:
-    result = cli("dns", "check", domain, "--domains", str(domains), "--nameserver",
+    result = run_cli("dns", "check", domain, "--domains", str(domains), "--nameserver",
                  nsd.nameserver, "--server-host", SERVER_HOST)
     assert "Traceback" not in result.stderr
     return result.returncode, [line for line in result.stdout.splitlines()
@@ -74,7 +70,7 @@ def findings(domains: Path, nsd: DnsServer, domain: str) -> tuple[int, list[str]
 
 
 def txt_of(domains: Path, domain: str) -> str:
-    printed = cli("dns", "records", domain, "--domains", str(domains), "--server-host",
+    printed = run_cli("dns", "records", domain, "--domains", str(domains), "--server-host",
                   SERVER_HOST).stdout
     (line,) = [x for x in printed.splitlines() if x.startswith(f"_ua-auto-config.{domain}.")]
     return line

@@ -18,7 +18,7 @@ import dns.message
 import dns.query
 import pytest
 
-from tests.support.cli import CliResult, run_cli
+from tests.support.cli import run_cli
 from tests.support.dns_server import DnsServer, run_nsd, zone_header
 from tests.support.http import Reply, request
 from tests.support.nginx import RunningNginx, https_request, run_nginx
@@ -53,10 +53,6 @@ WEBSITE = f"""
 """
 
 
-def cli(*args: str) -> CliResult:
-    return run_cli(*args)
-
-
 @pytest.fixture(scope="module")
 def domains(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("domains")
@@ -89,7 +85,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, pki: LoopbackPKI,
 @pytest.fixture(scope="module")
 def nsd(domains: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
     """The zone as the admin publishes it: MX plus everything `dns records` printed."""
-    printed = cli("dns", "records", DOMAIN, "--domains", str(domains),
+    printed = run_cli("dns", "records", DOMAIN, "--domains", str(domains),
                   "--server-host", SERVER_HOST)
     assert printed.returncode == 0, printed.stderr
     zones = {
@@ -106,7 +102,7 @@ def get(site: RunningNginx, pki: LoopbackPKI, host: str, path: str, **kwargs: An
 
 def dns_check(domains: Path, nsd: DnsServer, site: RunningNginx,
               pki: LoopbackPKI) -> tuple[int, list[str]]:
-    result = cli("dns", "check", DOMAIN, "--domains", str(domains), "--nameserver",
+    result = run_cli("dns", "check", DOMAIN, "--domains", str(domains), "--nameserver",
                  nsd.nameserver, "--server-host", SERVER_HOST, "--tls", "--tls-port",
                  str(site.https_port), "--tls-ca", str(pki.ca))
     assert "Traceback" not in result.stderr
@@ -202,6 +198,6 @@ def test_dns_check_verifies_the_published_records_then_reports_an_edit(
         f" of the domain file changes the digest); fix: replace it with `{new_record}`",
         f"{DOMAIN}: 1 errors, 0 warnings",
     ]
-    printed = cli("dns", "records", DOMAIN, "--domains", str(domains), "--server-host",
+    printed = run_cli("dns", "records", DOMAIN, "--domains", str(domains), "--server-host",
                   SERVER_HOST)
     assert new_record in printed.stdout.splitlines()  # what `dns records` now prints
