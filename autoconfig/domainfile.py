@@ -227,6 +227,24 @@ class DomainFile(_Strict):
     help_url: Url | None = None
     caldav: Url | None = None
     carddav: Url | None = None
+    ews: Url | None = Field(
+        default=None,
+        description="Exchange Web Services endpoint, e.g. https://mail.example.org/EWS/Exchange.asmx"
+        " (Thunderbird 150+, Outlook for Mac, exchangelib).",
+    )
+    owa: Url | None = Field(
+        default=None, description="Outlook on the web (or the groupware's web app) login page."
+    )
+    activesync: Url | None = Field(
+        default=None,
+        description="Exchange ActiveSync endpoint, e.g."
+        " https://mail.example.org/Microsoft-Server-ActiveSync (phones' Exchange accounts).",
+    )
+    jmap: Url | None = Field(
+        default=None,
+        description="JMAP session resource (RFC 8620 section 2), e.g."
+        " https://mail.example.org/.well-known/jmap.",
+    )
     mx: list[MxPattern] | None = Field(
         default=None,
         description="Serve any domain whose best MX matches one of these host names or"
@@ -276,6 +294,10 @@ def to_record(document: DomainFile, source: str) -> DomainConfig:
         help_url=document.help_url,
         caldav=document.caldav,
         carddav=document.carddav,
+        ews=document.ews,
+        owa=document.owa,
+        activesync=document.activesync,
+        jmap=document.jmap,
         mx=tuple(document.mx or ()),
     )
 

@@ -128,12 +128,22 @@ class DomainConfig:
     help_url: str | None = None
     caldav: str | None = None
     carddav: str | None = None
+    ews: str | None = None  # Exchange Web Services URL
+    owa: str | None = None  # Outlook on the web (groupware web app) URL
+    activesync: str | None = None  # Exchange ActiveSync URL
+    jmap: str | None = None  # JMAP session URL (RFC 8620 section 2)
     mx: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         """The provider id clients see: the first domain of the file."""
         return self.domains[0]
+
+    @property
+    def login_template(self) -> str:
+        """The login name of the groupware endpoints (EWS, ActiveSync): the first incoming
+        server's, since groupware servers such as Gromox and SOGo share one login."""
+        return self.incoming[0].username or PLACEHOLDER_ADDRESS
 
     def incoming_of(self, protocol: Protocol) -> tuple[Server, ...]:
         """The incoming servers speaking ``protocol``, in the file's order."""

@@ -31,6 +31,7 @@ from tests.support.thunderbird_reader import (
     AutodiscoverErrorResponse,
     Pop3Options,
     Server,
+    SkippedServer,
     ThunderbirdRejects,
     read_autodiscover_pox,
     read_client_config,
@@ -315,6 +316,7 @@ def test_pox_settings_pick_the_socket_type_by_port() -> None:
             + protocol("SMTP", 587, "<SSL>on</SSL><Encryption>TLS</Encryption><SPA>on</SPA>")
             + protocol("SMTP", 2525, "<Encryption>None</Encryption>")
             + protocol("EXCH", 443)
+            + protocol("DAV", 443)
         )
     )
     assert result.action == "settings"
@@ -327,7 +329,11 @@ def test_pox_settings_pick_the_socket_type_by_port() -> None:
         ("mail.example.com", 587, SOCKET_STARTTLS, AUTH_SECURE),
         ("mail.example.com", 2525, SOCKET_PLAIN, AUTH_CLEARTEXT),
     ]
-    assert result.other_types == ("EXCH",)
+    assert result.other_types == ("DAV",)
+    # EXCH without EwsUrl: InputSanitizer.url("undefined") throws, the entry is skipped
+    assert result.skipped == (
+        SkippedServer("incoming", 5, "URL scheme not allowed (bad value: 'undefined')"),
+    )
 
 
 def test_pox_without_smtp_is_still_complete_but_without_imap_it_is_not() -> None:

@@ -17,7 +17,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from autoconfig.address import AddressError, EmailAddress, normalize_domain
-from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
+from autoconfig.model import (
+    Auth,
+    DomainConfig,
+    Protocol,
+    Security,
+    Server,
+    expand_placeholders,
+)
 
 # EmailAccountType per incoming protocol (SPEC.md 3.2).
 ACCOUNT_TYPE: dict[Protocol, str] = {
@@ -50,6 +57,7 @@ KIND_PROFILE = "profile"
 KIND_MAIL = "mail"
 KIND_CALDAV = "caldav"
 KIND_CARDDAV = "carddav"
+KIND_EAS = "eas"
 
 MAX_ACCOUNT_NAME_LENGTH = 100
 _REVERSE_DNS = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
@@ -65,12 +73,16 @@ class ProfileOptions:
 
     ``prefix`` is the reverse-DNS prefix of every PayloadIdentifier (a process setting);
     ``protocol`` picks the incoming server (None: the first one of the domain file);
-    ``account_name`` becomes EmailAccountName, the sender's display name.
+    ``account_name`` becomes EmailAccountName, the sender's display name;
+    ``activesync`` asks for the ActiveSync account (iOS and visionOS only: Apple's
+    schema has no macOS support for com.apple.eas.account, so it is never mixed into
+    the profile everyone downloads).
     """
 
     prefix: str
     protocol: Protocol | None = None
     account_name: str | None = None
+    activesync: bool = False  # an Exchange ActiveSync account instead of IMAP/POP3
 
 
 def is_reverse_dns(text: str) -> bool:
@@ -215,15 +227,39 @@ def _dav_payload(
     return payload
 
 
+def _eas_payload(config: DomainConfig, address: EmailAddress, prefix: str) -> dict[str, Any]:
+    """An Exchange ActiveSync account (com.apple.eas.account.yaml): mail, contacts and
+    calendars in one. iOS takes only the host and always uses the path
+    /Microsoft-Server-ActiveSync (``autoconfig check`` warns about other paths)."""
+    url = config.activesync or ""
+    parts = urlsplit(url)
+    use_ssl = parts.scheme == "https"
+    host = _host(parts.hostname or "")
+    if parts.port is not None and parts.port != (443 if use_ssl else 80):
+        host = f"{host}:{parts.port}"
+    return {
+        "PayloadType": "com.apple.eas.account",
+        "PayloadDisplayName": f"{config.name} (Exchange ActiveSync)",
+        "PayloadDescription": f"The Exchange ActiveSync account {address} at {config.name}.",
+        **_identity(prefix, address, KIND_EAS),
+        "EmailAddress": str(address),
+        "Host": host,
+        "SSL": use_ssl,
+        "UserName": expand_placeholders(config.login_template, address),
+    }
+
+
 def build_profile(
     config: DomainConfig, address: EmailAddress, options: ProfileOptions
 ) -> dict[str, Any]:
     """The profile as a plist dictionary (what ``render_mobileconfig`` serialises)."""
-    content = [_mail_payload(config, address, options)]
-    if config.caldav:
-        content.append(_dav_payload(_CALDAV, config.caldav, config, address, options.prefix))
-    if config.carddav:
-        content.append(_dav_payload(_CARDDAV, config.carddav, config, address, options.prefix))
+    if options.activesync:
+        if config.activesync is None:
+            raise ProfileRequestError(f"{config.name} offers no Exchange ActiveSync server")
+        content = [_eas_payload(config, address, options.prefix)]
+    else:
+        mail = _mail_payload(config, address, options)
+        content = [mail, *_dav_payloads(config, address, options)]
     return {
         "PayloadType": "Configuration",
         "PayloadDisplayName": config.name,
@@ -233,6 +269,17 @@ def build_profile(
         **_identity(options.prefix, address, KIND_PROFILE),
         "PayloadContent": content,
     }
+
+
+def _dav_payloads(
+    config: DomainConfig, address: EmailAddress, options: ProfileOptions
+) -> list[dict[str, Any]]:
+    content = []
+    if config.caldav:
+        content.append(_dav_payload(_CALDAV, config.caldav, config, address, options.prefix))
+    if config.carddav:
+        content.append(_dav_payload(_CARDDAV, config.carddav, config, address, options.prefix))
+    return content
 
 
 def render_mobileconfig(

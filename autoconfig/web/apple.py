@@ -32,6 +32,7 @@ blueprint = Blueprint("apple", __name__)
 SIGNER_KEY = "autoconfig.signer"
 PROFILE_CONTENT_TYPE = "application/x-apple-aspen-config"
 PROTOCOLS = {"imap": Protocol.IMAP, "pop3": Protocol.POP3}
+ACTIVESYNC = "activesync"  # protocol=activesync: an Exchange ActiveSync profile (iOS)
 REFUSED_PARAMETERS = ("password",)  # never a password in a URL or a profile
 MAX_ECHO_LENGTH = 300
 
@@ -85,6 +86,7 @@ class Query:
     address: EmailAddress
     account_name: str | None
     protocol: Protocol | None
+    activesync: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +119,22 @@ def read_query(args: Mapping[str, str]) -> Query:
         except ProfileRequestError as error:
             raise FieldError(f"invalid name: {error}", "name") from None
     raw_protocol = args.get("protocol", "").strip(" ").lower()
-    if raw_protocol and raw_protocol not in PROTOCOLS:
-        raise BadRequestError("protocol must be imap or pop3")
-    return Query(address, name, PROTOCOLS.get(raw_protocol))
+    if raw_protocol and raw_protocol not in (*PROTOCOLS, ACTIVESYNC):
+        raise BadRequestError("protocol must be imap, pop3 or activesync")
+    return Query(address, name, PROTOCOLS.get(raw_protocol), raw_protocol == ACTIVESYNC)
 
 
 def _options(query: Query) -> ProfileOptions:
     prefix: str = current_app.config["AUTOCONFIG_SETTINGS"].profile_prefix
-    return ProfileOptions(prefix, query.protocol, query.account_name)
+    return ProfileOptions(prefix, query.protocol, query.account_name, query.activesync)
 
 
-def _require_protocol(config: DomainConfig, protocol: Protocol | None) -> None:
+def _require_protocol(config: DomainConfig, query: Query) -> None:
+    if query.activesync:
+        if config.activesync is None:
+            raise ProtocolNotOfferedError(f"{config.name} offers no Exchange ActiveSync server")
+        return
+    protocol = query.protocol
     try:
         incoming_server(config, protocol)
     except ProfileRequestError as error:
@@ -145,7 +152,7 @@ def profile() -> Response:
     """The profile for one address: signed when the settings name a certificate."""
     query = read_query(request.args)
     config = find_config(current_snapshot(), query.address.domain)
-    _require_protocol(config, query.protocol)
+    _require_protocol(config, query)
     body = render_mobileconfig(config, query.address, _options(query))
     signer = current_signer()
     if signer is not None:
@@ -186,6 +193,9 @@ def _profile_links(config: DomainConfig, query: Query) -> list[tuple[str, str]]:
             if query.account_name:
                 args["name"] = query.account_name
             links.append((protocol.value.upper(), url_for("apple.profile", **args)))
+    if config.activesync:  # iPhone and iPad only (com.apple.eas.account has no macOS)
+        args = {"emailaddress": str(query.address), "protocol": ACTIVESYNC}
+        links.append(("Exchange ActiveSync (iPhone, iPad)", url_for("apple.profile", **args)))
     return links
 
 
@@ -216,7 +226,7 @@ def page() -> Response:
     try:
         query = read_query(request.args)
         config = find_config(current_snapshot(), query.address.domain)
-        _require_protocol(config, query.protocol)
+        _require_protocol(config, query)
     except ClientError as error:
         if isinstance(error, FieldError):
             invalid = error.field
@@ -231,6 +241,7 @@ def page() -> Response:
         servers=_rows("Incoming mail", config.incoming, query.address)
         + _rows("Outgoing mail", config.outgoing, query.address),
         profiles=_profile_links(config, query),
+        choose_protocol=all(config.incoming_of(protocol) for protocol in PROTOCOLS.values()),
         signed=current_signer() is not None,
     )
 

@@ -29,12 +29,13 @@ from autoconfig.errors import ClientError, UnknownDomainError
 from autoconfig.model import DomainConfig
 from autoconfig.pox import MAX_BODY_BYTES, ErrorCode, PoxError, parse_request
 from autoconfig.render.autodiscover import (
-    V2_PROTOCOL,
+    render_mobilesync_settings,
     render_pox_error,
     render_pox_settings,
     render_v2,
     render_v2_error,
     render_v2_invalid_protocol,
+    v2_urls,
 )
 from autoconfig.web.lookup import address_from, config_from_host, current_snapshot, find_config
 
@@ -143,8 +144,18 @@ def pox_post(**_segments: str) -> Response:
         config = find_config(current_snapshot(), parsed.address.domain)
     except UnknownDomainError:
         raise PoxError(
-            ErrorCode.ADDRESS_NOT_FOUND, "no mail settings are served for this domain"
+            ErrorCode.ADDRESS_NOT_FOUND,
+            "no mail settings are served for this domain",
+            mobilesync=parsed.mobilesync,
         ) from None
+    if parsed.mobilesync:
+        if config.activesync is None:  # MS-ASCMD 2.2.1.1: no provider for that schema
+            raise PoxError(
+                ErrorCode.SCHEMA_NOT_AVAILABLE,
+                "no ActiveSync server is served for this domain",
+                mobilesync=True,
+            )
+        return _pox_response(render_mobilesync_settings(config, parsed.address))
     return _pox_response(render_pox_settings(config, parsed.address.domain, parsed.address))
 
 
@@ -180,11 +191,16 @@ def _arg(name: str) -> str:
 
 
 def _v2_answer(raw_address: str) -> Response:
+    """The URL of the service ``Protocol`` names (compared in any letter case: Outlook
+    sends ``Autodiscoverv1``); the domain is looked up first, so which protocols it
+    offers decides the answer."""
     protocol = _arg("Protocol")
-    if protocol.lower() != V2_PROTOCOL.lower():
-        return _json_response(render_v2_invalid_protocol(protocol), 400)
     config = find_config(current_snapshot(), address_from(raw_address).domain)
-    return _json_response(render_v2(config))
+    supported = tuple(v2_urls(config))
+    name = next((known for known in supported if known.lower() == protocol.lower()), None)
+    if name is None:
+        return _json_response(render_v2_invalid_protocol(protocol, supported), 400)
+    return _json_response(render_v2(config, name))
 
 
 @blueprint.get(V2_RULE)
