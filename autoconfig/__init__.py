@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 
+from autoconfig.directory import directory_from_settings
 from autoconfig.dns.mx import MxResolver
 from autoconfig.proxy import TrustedProxyFix
 from autoconfig.resources import templates_dir
@@ -18,7 +19,7 @@ from autoconfig.signing import signer_from_settings
 from autoconfig.state import ConfigStore
 from autoconfig.web import apple, autodiscover, health, thunderbird
 from autoconfig.web.errors import register_error_handlers
-from autoconfig.web.lookup import MX_RESOLVER_KEY, STORE_KEY
+from autoconfig.web.lookup import DIRECTORY_KEY, MX_RESOLVER_KEY, STORE_KEY
 
 __all__ = ["create_app"]
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings.dns_nameserver, settings.dns_timeout, settings.mx_cache_size
     )
     app.extensions[apple.SIGNER_KEY] = signer_from_settings(settings)  # checked once
+    app.extensions[DIRECTORY_KEY] = directory_from_settings(settings.ldap)  # LDAP, optional
     register_error_handlers(app)
     for blueprint in (
         thunderbird.blueprint, health.blueprint, apple.blueprint, autodiscover.blueprint

@@ -25,7 +25,7 @@ from autoconfig.render.mobileconfig import (
     render_mobileconfig,
 )
 from autoconfig.signing import Signer
-from autoconfig.web.lookup import address_from, current_snapshot, find_config
+from autoconfig.web.lookup import address_from, current_snapshot, find_config, for_user
 
 blueprint = Blueprint("apple", __name__)
 
@@ -124,9 +124,10 @@ def read_query(args: Mapping[str, str]) -> Query:
     return Query(address, name, PROTOCOLS.get(raw_protocol), raw_protocol == ACTIVESYNC)
 
 
-def _options(query: Query) -> ProfileOptions:
+def _options(query: Query, name: str | None = None) -> ProfileOptions:
+    """``name``: the person's name from the directory, used when the query gives none."""
     prefix: str = current_app.config["AUTOCONFIG_SETTINGS"].profile_prefix
-    return ProfileOptions(prefix, query.protocol, query.account_name, query.activesync)
+    return ProfileOptions(prefix, query.protocol, query.account_name or name, query.activesync)
 
 
 def _require_protocol(config: DomainConfig, query: Query) -> None:
@@ -153,7 +154,9 @@ def profile() -> Response:
     query = read_query(request.args)
     config = find_config(current_snapshot(), query.address.domain)
     _require_protocol(config, query)
-    body = render_mobileconfig(config, query.address, _options(query))
+    user = for_user(config, query.address)
+    name = user.name if user.name is None else _usable_name(user.name)
+    body = render_mobileconfig(user.config, query.address, _options(query, name))
     signer = current_signer()
     if signer is not None:
         body = signer.sign(body)
@@ -165,6 +168,14 @@ def profile() -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _usable_name(name: str) -> str | None:
+    """A name from the directory, if a profile can carry it (else none at all)."""
+    try:
+        return check_account_name(name)
+    except ProfileRequestError:
+        return None
 
 
 def _rows(direction: str, servers: tuple[Server, ...], address: EmailAddress) -> list[ServerRow]:
@@ -227,6 +238,7 @@ def page() -> Response:
         query = read_query(request.args)
         config = find_config(current_snapshot(), query.address.domain)
         _require_protocol(config, query)
+        config = for_user(config, query.address).config
     except ClientError as error:
         if isinstance(error, FieldError):
             invalid = error.field

@@ -37,7 +37,13 @@ from autoconfig.render.autodiscover import (
     render_v2_invalid_protocol,
     v2_urls,
 )
-from autoconfig.web.lookup import address_from, config_from_host, current_snapshot, find_config
+from autoconfig.web.lookup import (
+    address_from,
+    config_from_host,
+    current_snapshot,
+    find_config,
+    for_user,
+)
 
 log = logging.getLogger("autoconfig")
 
@@ -148,6 +154,7 @@ def pox_post(**_segments: str) -> Response:
             "no mail settings are served for this domain",
             mobilesync=parsed.mobilesync,
         ) from None
+    user = for_user(config, parsed.address)
     if parsed.mobilesync:
         if config.activesync is None:  # MS-ASCMD 2.2.1.1: no provider for that schema
             raise PoxError(
@@ -155,8 +162,10 @@ def pox_post(**_segments: str) -> Response:
                 "no ActiveSync server is served for this domain",
                 mobilesync=True,
             )
-        return _pox_response(render_mobilesync_settings(config, parsed.address))
-    return _pox_response(render_pox_settings(config, parsed.address.domain, parsed.address))
+        return _pox_response(render_mobilesync_settings(user.config, parsed.address, user.name))
+    return _pox_response(
+        render_pox_settings(user.config, parsed.address.domain, parsed.address)
+    )
 
 
 def _domain_from_host(host: str) -> tuple[DomainConfig, str]:
