@@ -95,9 +95,10 @@ def _mx_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
             yield ("mx", index), f"{pattern!r} is listed twice"
 
 
-# The one path phones use: iOS takes only the host (com.apple.eas.account has Host, no
-# URL) and Android's Exchange clients likewise build https://<host>/Microsoft-Server-ActiveSync
-# (MS-ASHTTP 2.2.1.1.1: the request URI is that path).
+# The one path phones use: iOS takes only the host (com.apple.eas.account.yaml has Host,
+# no URL) and Android's Exchange clients likewise build https://<host> plus this path
+# (MS-ASHTTP 2.2.1.1.1: the path is the "ActiveSync virtual directory", this one in
+# every example and on every Exchange server).
 ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync"
 
 

@@ -296,3 +296,17 @@ def test_the_imap_profile_stays_without_an_eas_payload(server: RunningServer) ->
     profile = plistlib.loads(reply.body)
     assert profile_problems(profile) == []
     assert [p["PayloadType"] for p in profile["PayloadContent"]] == ["com.apple.mail.managed"]
+
+
+def test_cli_renders_the_activesync_profile_the_server_sends(server: RunningServer) -> None:
+    query = "emailaddress=bo@sogo.example&protocol=activesync"
+    served = request(server.base, f"/apple/profile.mobileconfig?{query}").body
+    result = run_cli("render", "apple", "bo@sogo.example", "--protocol", "activesync",
+                     "--domains", str(GROUPWARE))
+    assert result.returncode == 0
+    assert result.stdout_bytes == served
+    refused = run_cli("render", "apple", "cy@plain.example", "--protocol", "activesync",
+                      "--domains", str(GROUPWARE))
+    assert refused.stderr.splitlines()[-1] == (
+        "Error: Plain Example offers no Exchange ActiveSync server"
+    )

@@ -283,6 +283,43 @@ def test_namespace_uris_are_ignored_but_prefixes_are_not() -> None:
     assert rejection(prefixed) == MSG_NO_EMAIL_PROVIDER
 
 
+# --- URL-based servers (Thunderbird 150+, bug 1995836) ----------------------------------------
+
+EWS_URL_ONLY = (
+    '<incomingServer type="ews"><username>%EMAILADDRESS%</username>'
+    "<authentication>password-cleartext</authentication>"
+    "<url>{url}</url></incomingServer>"
+)
+
+
+def test_thunderbird_150_takes_host_and_socket_type_from_the_url() -> None:
+    url = "https://mail.example.com/EWS/Exchange.asmx"
+    document = config(server() + EWS_URL_ONLY.format(url=url) + SMTP)
+    ews = read_client_config(document, version=150).incoming[1]
+    assert (ews.type, ews.hostname, ews.port, ews.socket_type, ews.exchange_url) == (
+        "ews", "mail.example.com", None, SOCKET_SSL, url,
+    )
+    # before 150 the type is unknown: skipped, the rest of the document still serves
+    older = read_client_config(document)
+    assert [s.type for s in older.incoming] == ["imap"]
+    assert older.skipped == (SkippedServer("incoming", 1, f"{MSG_NOT_ALLOWED} (bad value: 'ews')"),)
+
+
+def test_thunderbird_150_cannot_read_a_url_host_with_a_port() -> None:
+    # URL.host is "mail.example.com:8443", which the hostname check refuses; that ends
+    # the URL step before it sets the socket type, and without <socketType> the server
+    # is skipped (with <socketType> it would be readAuthentication: no hostname)
+    url = "https://mail.example.com:8443/EWS/Exchange.asmx"
+    document = config(server() + EWS_URL_ONLY.format(url=url) + SMTP)
+    assert read_client_config(document, version=150).skipped == (
+        SkippedServer("incoming", 1, "need proper <socketType> in XML"),
+    )
+    with_socket = EWS_URL_ONLY.format(url=url).replace("<url>", "<socketType>SSL</socketType><url>")
+    assert read_client_config(config(server() + with_socket + SMTP), version=150).skipped == (
+        SkippedServer("incoming", 1, "No available hostname for server with type ews"),
+    )
+
+
 # --- Exchange Autodiscover POX -------------------------------------------------------------
 
 RESPONSE_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"

@@ -161,4 +161,8 @@ class Directory:
 def directory_from_settings(settings: LdapSettings | None) -> Directory | None:
     """The process's directory, None when none is configured; a SettingsError when one
     is configured but ldap3 is not installed."""
-    return None if settings is None else Directory(settings)
+    if settings is None:
+        return None
+    directory = Directory(settings)
+    log.info("login names of files with directory: come from %s", settings.url)
+    return directory
