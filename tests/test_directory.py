@@ -154,6 +154,16 @@ def test_tls_is_verified_against_the_ca_and_the_host_name(
     assert lookup(directory, "jane.doe@uni.example") == Person("jdoe", "Jane Doe")
 
 
+def test_ldaps_works_as_starttls_does(directory: RunningDirectory) -> None:
+    url = f"ldaps://127.0.0.1:{directory.ldaps_port}"
+    assert lookup(directory, "jane.doe@uni.example", AUTOCONFIG_LDAP_URL=url) == Person(
+        "jdoe", "Jane Doe"
+    )
+    # the LDAPS port speaks TLS at once: a StartTLS client (ldap://) gets nothing there
+    plain = f"ldap://127.0.0.1:{directory.ldaps_port}"
+    assert lookup(directory, "jane.doe@uni.example", AUTOCONFIG_LDAP_URL=plain) is None
+
+
 def test_answers_are_cached_found_and_not_found(directory: RunningDirectory) -> None:
     settings = Settings.from_env(directory.env(AUTOCONFIG_LDAP_RETRY_AFTER="60")).ldap
     assert settings is not None

@@ -1,4 +1,5 @@
-"""Microsoft Autodiscover answers: POX settings (Outlook 2006a), POX errors, v2 JSON.
+"""Microsoft Autodiscover answers: POX settings (Outlook 2006a), the ActiveSync
+(mobilesync) settings, POX errors, v2 JSON.
 
 Pure functions: a ``DomainConfig`` plus what the view validated goes in,
 response bytes come out. Nothing from a request is echoed except a validated

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import slapd
 
+from tests.support.http import free_port
 from tests.support.pki import LoopbackPKI, make_pki
 from tests.support.system import require_program
 
@@ -67,6 +68,7 @@ class RunningDirectory:
 
     server: slapd.Slapd
     pki: LoopbackPKI
+    ldaps_port: int
 
     @property
     def port(self) -> int:
@@ -112,9 +114,13 @@ def run_directory(
         datadir_prefix=str(workdir / "slapd"),
     )
     server.cafile, server.servercert, server.serverkey = str(pki.ca), str(pki.cert), str(pki.key)
+    # slapd -h takes a space-separated list, and the helper passes ldap_uri into it as is:
+    # one more listener, for LDAPS
+    ldaps_port = free_port()
+    server.ldap_uri = f"ldap://127.0.0.1:{server.port}/ ldaps://127.0.0.1:{ldaps_port}/"
     server.start()
     try:
         server.ldapadd(ENTRIES)
-        yield RunningDirectory(server, pki)
+        yield RunningDirectory(server, pki, ldaps_port)
     finally:
         server.stop()
