@@ -8,6 +8,7 @@ editors, all from this one definition. Validated files become ``model`` records.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,11 +23,16 @@ from pydantic import (
     StrictStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from autoconfig.address import AddressError, normalize_domain
+from autoconfig.logo import read_logo
 from autoconfig.model import (
     PLACEHOLDER_DOMAIN,
     STANDARD_PORTS,
@@ -34,6 +40,8 @@ from autoconfig.model import (
     Auth,
     DirectorySearch,
     DomainConfig,
+    Image,
+    OAuth2Settings,
     Pop3Options,
     Protocol,
     Security,
@@ -91,6 +99,51 @@ def _http_url(text: str) -> str:
     except ValidationError:
         raise ValueError("expected an http:// or https:// URL") from None
     return text
+
+
+def _https_url(text: str) -> str:
+    """An https URL without query or fragment: what RFC 8414 section 2 allows an issuer."""
+    _http_url(text)
+    if not text.lower().startswith("https://"):
+        raise ValueError("expected an https:// URL (OAuth2 needs TLS, RFC 8414 section 2)")
+    if "?" in text or "#" in text:
+        raise ValueError("expected a URL without ?query or #fragment (RFC 8414 section 2)")
+    return text
+
+
+# RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+
+
+def _scope(text: str) -> str:
+    if not _SCOPE_TOKEN.fullmatch(text):
+        raise ValueError(
+            "expected one scope without spaces, quotes or backslashes (RFC 6749 section 3.3);"
+            " list several scopes as a YAML list"
+        )
+    return text
+
+
+# Validation context keys (``loader`` passes them): the domain file's folder, and where
+# the logo validator leaves the checked images so they are read only once.
+CONTEXT_FOLDER = "folder"
+CONTEXT_IMAGES = "images"
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _logo_path(text: str, info: ValidationInfo) -> str:
+    """A logo file, relative to the domain file's folder; checked (type, size) now."""
+    context = info.context if isinstance(info.context, dict) else {}
+    path = Path(context.get(CONTEXT_FOLDER, ".")) / text
+    image = read_logo(path)
+    context.setdefault(CONTEXT_IMAGES, {})[text] = image
+    return text
+
+
+def _color(text: str) -> str:
+    if not _COLOR.fullmatch(text):
+        raise ValueError("expected a colour as #RRGGBB, e.g. '#0a58ca' (quote it in YAML)")
+    return text.lower()
 
 
 def _mx_pattern(text: str) -> str:
@@ -161,6 +214,23 @@ AuthMethods = Annotated[
     ),
 ]
 MxPattern = Annotated[StrictStr, AfterValidator(_mx_pattern)]
+HttpsUrl = Annotated[
+    StrictStr, AfterValidator(_https_url), Field(json_schema_extra={"format": "uri"})
+]
+Scope = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_scope)]
+LogoPath = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=255),
+    AfterValidator(_logo_path),
+    Field(description="Logo for the settings page: a PNG, JPEG, GIF, WebP or SVG file of"
+          " at most 100 KiB, relative to this file's folder."),
+]
+Color = Annotated[
+    StrictStr,
+    AfterValidator(_color),
+    Field(json_schema_extra={"pattern": "^#[0-9a-fA-F]{6}$"},
+          description="Accent colour of the settings page (its buttons), as #RRGGBB."),
+]
 
 
 class _Strict(BaseModel):
@@ -262,6 +332,35 @@ class DirectoryFile(_Strict):
     )
 
 
+class OAuth2File(_Strict):
+    """``oauth2:``: the domain's OAuth2 server, for public clients only."""
+
+    issuer: HttpsUrl = Field(
+        description="Issuer identifier (RFC 8414), e.g. https://login.example.com;"
+        " PACC's oauth-public issuer."
+    )
+    authorization_url: HttpsUrl | None = None
+    token_url: HttpsUrl | None = None
+    scopes: Annotated[list[Scope], BeforeValidator(_word_or_list), Field(min_length=1)] | None = (
+        None
+    )
+    client_id: Text | None = Field(
+        default=None, description="A public client id every client may use (no secret)."
+    )
+    # Refused with its own message; never part of the format (hence no schema entry).
+    client_secret: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+
+    @field_validator("client_secret", mode="before")
+    @classmethod
+    def _no_secret(cls, _value: Any) -> None:
+        raise PydanticCustomError(
+            "secret_refused",
+            "a client secret has no place in a domain file: every client (and anyone else)"
+            " downloads the documents it feeds, so it would be public; register a public"
+            " client (PKCE, draft-ietf-mailmaint-oauth-public) and give only client_id",
+        )
+
+
 class DomainFile(_Strict):
     """A whole domain file."""
 
@@ -305,6 +404,12 @@ class DomainFile(_Strict):
         " '*.suffix' patterns with this file's settings.",
     )
     directory: DirectoryFile | None = None
+    oauth2: OAuth2File | None = Field(
+        default=None,
+        description="OAuth2 for public clients: PACC oauth-public and clientConfig <oAuth2>.",
+    )
+    logo: LogoPath | None = None
+    accent_color: Color | None = None
 
 
 
@@ -336,8 +441,16 @@ def _server(entry: IncomingFile | OutgoingFile) -> Server:
     )
 
 
-def to_record(document: DomainFile, source: str) -> DomainConfig:
-    """Turn a validated file into the frozen record renderers use."""
+def to_record(
+    document: DomainFile, source: str, images: dict[str, Image] | None = None
+) -> DomainConfig:
+    """Turn a validated file into the frozen record renderers use.
+
+    ``images``: the logos the validation read (its context), so each is read once.
+    """
+    logo = None
+    if document.logo is not None:
+        logo = (images or {}).get(document.logo) or read_logo(Path(document.logo))
     return DomainConfig(
         source=source,
         name=document.name,
@@ -358,6 +471,21 @@ def to_record(document: DomainFile, source: str) -> DomainConfig:
             None if document.directory is None
             else DirectorySearch(**document.directory.model_dump())
         ),
+        oauth2=_oauth2(document.oauth2),
+        logo=logo,
+        accent_color=document.accent_color,
+    )
+
+
+def _oauth2(block: OAuth2File | None) -> OAuth2Settings | None:
+    if block is None:
+        return None
+    return OAuth2Settings(
+        issuer=block.issuer,
+        authorization_url=block.authorization_url,
+        token_url=block.token_url,
+        scopes=tuple(block.scopes or ()),
+        client_id=block.client_id,
     )
 
 

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from autoconfig.domainfile import DomainFile, to_record
+from autoconfig.domainfile import CONTEXT_FOLDER, CONTEXT_IMAGES, DomainFile, to_record
 from autoconfig.model import DomainConfig
 
 KeyPath = tuple[str | int, ...]
@@ -107,7 +107,7 @@ def _allowed_keys(key_path: KeyPath) -> list[str]:
         if nested is None:
             return []
         model = nested
-    return list(model.model_fields)
+    return [name for name, field in model.model_fields.items() if not field.exclude]
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -163,6 +163,8 @@ def _pydantic_findings(
         kind = detail["type"]
         if kind == "missing":
             message = "required key is missing"
+        elif kind == "secret_refused":  # never echo the secret
+            message = detail["msg"]
         elif kind == "extra_forbidden":
             allowed = _allowed_keys(key_path[:-1])
             close = difflib.get_close_matches(str(key_path[-1]), allowed, n=1)
@@ -268,11 +270,13 @@ def load_file(
         found = "an empty file" if data is None else _describe_found(data)
         message = f"expected a mapping of keys (name, domains, incoming, outgoing); got {found}"
         return FileResult(source, None, (Finding(source, 1, "", message),))
+    context: dict[str, Any] = {CONTEXT_FOLDER: path.parent, CONTEXT_IMAGES: {}}
     try:
-        document = DomainFile.model_validate(data)
+        document = DomainFile.model_validate(data, context=context)
     except ValidationError as error:
         return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
-    return FileResult(source, LoadedFile(source, to_record(document, source), lines, stamp), ())
+    record = to_record(document, source, context[CONTEXT_IMAGES])
+    return FileResult(source, LoadedFile(source, record, lines, stamp), ())
 
 
 def _finding_from_text(text: str, source: str) -> Finding:

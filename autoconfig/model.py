@@ -129,6 +129,29 @@ class DirectorySearch:
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """A provider's logo, read and checked at load, served by this server."""
+
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OAuth2Settings:
+    """A domain's OAuth2 authorization server, for public clients (no client secret).
+
+    ``issuer`` is the RFC 8414 issuer identifier (an https URL); clients discover the
+    endpoints from its metadata unless the URLs are given (draft-ietf-mailmaint-oauth-public).
+    """
+
+    issuer: str
+    authorization_url: str | None = None
+    token_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DomainConfig:
     """Everything one domain file says, ready to render for any client."""
 
@@ -148,6 +171,10 @@ class DomainConfig:
     jmap: str | None = None  # JMAP session URL (RFC 8620 section 2)
     mx: tuple[str, ...] = ()
     directory: DirectorySearch | None = None  # per-user login names from LDAP
+    oauth2: OAuth2Settings | None = None
+    # The settings page on autoconfig.<domain>: the provider's logo and accent colour.
+    logo: Image | None = None
+    accent_color: str | None = None
 
     @property
     def id(self) -> str:

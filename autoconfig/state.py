@@ -1,6 +1,6 @@
 """The configuration a running server holds, and how it is reloaded safely.
 
-A ``Snapshot`` (registry + the Thunderbird documents rendered once for it) is
+A ``Snapshot`` (registry + the Thunderbird and PACC documents rendered once for it) is
 immutable; reload builds a new one and swaps a single reference, so requests
 never see half a configuration. A reload that fails keeps the last good one.
 """
@@ -13,13 +13,15 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Protocol
 
 from autoconfig.loader import FileStamp, scan_domain_files
 from autoconfig.model import DomainConfig
 from autoconfig.registry import NoValidDomainsError, Registry, load_directory, require_domains
+from autoconfig.render.pacc import render_pacc
 from autoconfig.render.thunderbird import render_thunderbird
 
 log = logging.getLogger("autoconfig")
@@ -48,10 +50,21 @@ class Snapshot:
     thunderbird: Mapping[str, RenderedDocument]
     signature: Signature
     loaded_at: float
+    pacc: Mapping[str, RenderedDocument] = field(default_factory=dict)  # by served domain
 
     def thunderbird_document(self, config: DomainConfig) -> RenderedDocument:
         """The prerendered clientConfig document of ``config``'s file."""
         return self.thunderbird[config.id]
+
+    def pacc_document(self, config: DomainConfig, domain: str) -> RenderedDocument:
+        """``domain``'s PACC document: prerendered, or (a domain found by MX) rendered now.
+
+        Either way the bytes are a pure function of file and domain, as DNS needs.
+        """
+        document = self.pacc.get(domain)
+        if document is None or self.registry.lookup(domain) is not config:
+            return RenderedDocument.of(render_pacc(config, domain))
+        return document
 
 
 def directory_signature(directory: Path) -> Signature:
@@ -73,7 +86,10 @@ def build_snapshot(
         signature = directory_signature(directory)
     registry = load_directory(directory, previous.registry if previous else None, dict(signature))
     documents = {c.id: _document(c, previous) for c in registry.configs}
-    return Snapshot(registry, MappingProxyType(documents), signature, time.time())
+    pacc = {d: _pacc(d, c, previous) for d, c in registry.by_domain.items()}
+    return Snapshot(
+        registry, MappingProxyType(documents), signature, time.time(), MappingProxyType(pacc)
+    )
 
 
 def _document(config: DomainConfig, previous: Snapshot | None) -> RenderedDocument:
@@ -83,6 +99,15 @@ def _document(config: DomainConfig, previous: Snapshot | None) -> RenderedDocume
         if old is config:
             return previous.thunderbird[config.id]
     return RenderedDocument.of(render_thunderbird(config))
+
+
+def _pacc(domain: str, config: DomainConfig, previous: Snapshot | None) -> RenderedDocument:
+    """Like ``_document``, for one domain's PACC document."""
+    if previous is not None and previous.registry.lookup(domain) is config:
+        old = previous.pacc.get(domain)
+        if old is not None:
+            return old
+    return RenderedDocument.of(render_pacc(config, domain))
 
 
 def log_registry(registry: Registry) -> None:
@@ -97,16 +122,33 @@ def log_registry(registry: Registry) -> None:
     )
 
 
+class LoadObserver(Protocol):
+    """Told about every load (the metrics): accepted with its duration, or refused."""
+
+    def loaded(self, registry: Registry, seconds: float, generation: int) -> None:
+        """A load was accepted; ``generation`` counts them in this process, from 1."""
+
+    def refused(self) -> None:
+        """A reload was refused; the last good configuration keeps serving."""
+
+
 class ConfigStore:
     """Holds the current snapshot and reloads it when the domain files change."""
 
-    def __init__(self, directory: Path, reload_interval: float) -> None:
+    def __init__(
+        self, directory: Path, reload_interval: float, observer: LoadObserver | None = None
+    ) -> None:
         self.directory = directory
         self.reload_interval = reload_interval
+        self._observer = observer
+        started = time.perf_counter()
         snapshot = build_snapshot(directory)
         require_domains(snapshot.registry, directory)
         log_registry(snapshot.registry)
         self._snapshot = snapshot
+        self.generation = 1
+        if observer is not None:
+            observer.loaded(snapshot.registry, time.perf_counter() - started, self.generation)
         self._refused: Signature | None = None
         self._lock = threading.Lock()
         self._watcher_pid: int | None = None
@@ -149,13 +191,21 @@ class ConfigStore:
             self._lock.release()
 
     def _reload(self, signature: Signature) -> bool:
+        started = time.perf_counter()
         try:
             snapshot = build_snapshot(self.directory, self._snapshot, signature)
             require_domains(snapshot.registry, self.directory)
         except NoValidDomainsError as error:
             log.error("reload refused, the last good configuration keeps serving: %s", error)
             self._refused = signature  # report once, not at every check
+            if self._observer is not None:
+                self._observer.refused()
             return False
         log_registry(snapshot.registry)
         self._snapshot = snapshot
+        self.generation += 1
+        if self._observer is not None:
+            self._observer.loaded(
+                snapshot.registry, time.perf_counter() - started, self.generation
+            )
         return True

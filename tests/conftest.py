@@ -19,7 +19,7 @@ from tests.support.server import RunningServer, run_server
 @pytest.fixture
 def app() -> Flask:
     """The app of this checkout in-process, on the bundled domains (no reload thread)."""
-    return create_app(Settings(domains_dir=DOMAINS, reload_interval=0))
+    return create_app(Settings.from_env({"AUTOCONFIG_RELOAD_INTERVAL": "0"}).with_domains(DOMAINS))
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ from tests.support.thunderbird_reader import (
 )
 
 REQUESTS = TEST_DATA / "autodiscover" / "requests"
-OUTLOOK_PATH = "/Autodiscover/Autodiscover.xml"  # what Outlook really sends (SPEC.md 2.1)
+# What Outlook really sends (docs/autodiscover.md#discovery).
+OUTLOOK_PATH = "/Autodiscover/Autodiscover.xml"
 NS = {"a": NS_RESPONSE, "r": NS_OUTLOOK_RESPONSE, "m": NS_MOBILESYNC_RESPONSE}
 REQUEST_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
 TIME = re.compile(r"^\d\d:\d\d:\d\d(\.\d+)?$")
@@ -95,7 +96,8 @@ def test_outlook_request_gets_the_domain_files_settings(bundled_server: RunningS
     assert reply.status == 200
     assert reply.header("Cache-Control") == "no-store"
     document = xml(reply)
-    # Namespaces exactly as SPEC.md 2.3: default on Autodiscover, re-declared on Response.
+    # Namespaces exactly as docs/autodiscover.md#settings-response: default on
+    # Autodiscover, re-declared on Response.
     assert document.tag == f"{{{NS_RESPONSE}}}Autodiscover"
     assert document.nsmap == {None: NS_RESPONSE}
     response = document[0]
@@ -149,7 +151,8 @@ def test_thunderbird_reads_the_settings(
     incoming: list[tuple[str, int, str]],
     outgoing: list[tuple[str, int, str]],
 ) -> None:
-    # Thunderbird's own request: lower-case path, charset, Basic auth (SPEC.md 2.1).
+    # Thunderbird's own request: lower-case path, charset, Basic auth
+    # (docs/autodiscover.md#discovery).
     token = base64.b64encode(f"{address}:hunter2".encode()).decode()
     reply = post(
         bundled_server, outlook_request(address), path="/autodiscover/autodiscover.xml",
@@ -225,7 +228,8 @@ def test_legacy_dn_is_ignored_for_the_address(bundled_server: RunningServer) -> 
 
 def test_unknown_domain_is_error_500_with_http_200(bundled_server: RunningServer) -> None:
     reply = post(bundled_server, (REQUESTS / "unknown-domain.xml").read_bytes())
-    assert reply.status == 200  # SPEC.md 2.4: the client reads the error, not "next URL"
+    # docs/autodiscover.md#errors: the client reads the error, not "next URL".
+    assert reply.status == 200
     document = xml(reply)
     assert error_code(document) == "500"
     error = document.xpath("/a:Autodiscover/a:Response/a:Error", namespaces=NS)[0]
@@ -269,7 +273,8 @@ def test_activesync_request_gets_601_in_the_mobilesync_shape(
     reply = post(bundled_server, (REQUESTS / "mobilesync.xml").read_bytes())
     assert reply.status == 200
     document = xml(reply)
-    # MS-ASCMD 4.2.4 (SPEC.md 2.5): Response re-declared in the mobilesync namespace.
+    # MS-ASCMD 4.2.4 (docs/autodiscover.md#activesync): Response re-declared in the
+    # mobilesync namespace.
     assert document[0].nsmap[None] == NS_MOBILESYNC_RESPONSE
     assert error_code(document, "m") == "601"
     assert not document.xpath("//r:*", namespaces=NS)  # never the Outlook 2006a payload
@@ -339,7 +344,8 @@ def test_cli_render_outlook_prints_the_bytes_the_server_sends(
 )
 def test_cli_render_outlook_refuses_cleanly(address: str, message: str) -> None:
     result = run_cli("render", "outlook", address, "--domains", str(DOMAINS))
-    assert result.returncode == 1  # DESIGN: 1 for bad input, with a message
+    # README "The `autoconfig` command": 1 for bad input, with a message.
+    assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""

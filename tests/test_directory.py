@@ -223,6 +223,30 @@ def test_unusable_settings_say_what_is_wrong(env: dict[str, str], message: str) 
     assert str(raised.value) == message
 
 
+def test_settings_command_lists_the_directory_with_the_password_masked() -> None:
+    env = {"AUTOCONFIG_LDAP_URL": "ldaps://ldap.uni.example:6360",
+           "AUTOCONFIG_LDAP_BIND_PASSWORD": "s3cret", "AUTOCONFIG_LDAP_POOL_SIZE": "2"}
+    result = run_cli("settings", env=env)
+    assert result.returncode == 0, result.stderr
+    ldap_lines = [line for line in result.stdout.splitlines() if "_LDAP_" in line]
+    assert ldap_lines == [
+        "AUTOCONFIG_LDAP_URL=ldaps://ldap.uni.example:6360",
+        "AUTOCONFIG_LDAP_CA_FILE=  (default)",
+        "AUTOCONFIG_LDAP_BIND_DN=  (default)",
+        "AUTOCONFIG_LDAP_BIND_PASSWORD_FILE=  (default)",
+        "AUTOCONFIG_LDAP_BIND_PASSWORD=**********",
+        "AUTOCONFIG_LDAP_TIMEOUT=2.0  (default)",
+        "AUTOCONFIG_LDAP_CACHE_TTL=300.0  (default)",
+        "AUTOCONFIG_LDAP_NEGATIVE_TTL=60.0  (default)",
+        "AUTOCONFIG_LDAP_RETRY_AFTER=10.0  (default)",
+        "AUTOCONFIG_LDAP_POOL_SIZE=2",
+    ]
+    refused = run_cli("settings", env={**env, "AUTOCONFIG_LDAP_POOL_SIZE": "0"})
+    assert (refused.returncode, refused.stderr) == (
+        1, "Error: AUTOCONFIG_LDAP_POOL_SIZE: expected an integer ≥ 1; got '0'\n"
+    )
+
+
 def test_without_the_extra_a_configured_directory_is_refused_in_one_line(
     directory: RunningDirectory,
 ) -> None:

@@ -95,7 +95,7 @@ NOT_A_MAPPING = "expected a mapping of keys (name, domains, incoming, outgoing)"
         ),
         ("colour: blue\n", "1: colour: unknown key; allowed: name, short_name, domains,"
          " incoming, outgoing, webmail, help_url, caldav, carddav, ews, owa, activesync, jmap,"
-         " mx, directory"),
+         " mx, directory, oauth2, logo, accent_color"),
     ],
 )
 def test_single_file_mistakes(tmp_path: Path, yaml_text: str, message: str) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.support.http import Reply
+from tests.support.http import Reply, request
 from tests.support.nginx import (
     NGINX_DIR,
     TEST_NAMES,
@@ -208,6 +208,17 @@ def test_settings_page(site: RunningNginx, pki: LoopbackPKI, path: str) -> None:
     assert content_type(reply).startswith("text/html")
 
 
+@pytest.mark.parametrize("path", ["/metrics", "/metrics/", "/metrics?name[]=x"])
+def test_metrics_are_not_served_to_the_internet(
+    site: RunningNginx, pki: LoopbackPKI, backend: RunningServer, path: str
+) -> None:
+    reply = get(site, pki, "autoconfig.example.com", path)
+    assert reply.status == 403
+    assert b"autoconfig_requests_total" not in reply.body
+    direct = request(backend.base, "/metrics")  # the scraper's way in: the backend itself
+    assert direct.status == 200 and b"autoconfig_requests_total" in direct.body
+
+
 def test_website_keeps_its_other_pages(site: RunningNginx, pki: LoopbackPKI) -> None:
     reply = get(site, pki, "example.com", "/about")
     assert (reply.status, reply.text) == (200, "the website\n")
@@ -235,7 +246,8 @@ def test_oversized_pox_body_is_refused_by_nginx(site: RunningNginx, pki: Loopbac
                 method="POST", headers=POX_HEADERS, body=body)
     assert reply.status == 413
     assert b"<center>nginx" in reply.body  # nginx's own page: gunicorn never saw the body
-    assert '"POST /Autodiscover/Autodiscover.xml" 413' in site.access_log()
+    logged = '"POST /Autodiscover/Autodiscover.xml" 413'
+    assert logged in site.wait_for_access_log(logged)
     small = get(site, pki, "autodiscover.example.com", "/autodiscover/autodiscover.xml",
                 method="POST", headers=POX_HEADERS, body=POX_REQUEST)
     assert small.status == 200  # and the service goes on

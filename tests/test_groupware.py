@@ -105,11 +105,14 @@ def test_check_warns_where_phones_will_not_follow_the_file(tmp_path: Path) -> No
         (GROUPWARE / "plain.example.yaml").read_text().replace("plain.example", "a.example")
         + "activesync: https://mail.a.example/EWS/Exchange.asmx\nowa: https://mail.a.example/\n"
     )
+    # The warnings about the groupware keys (the files' STARTTLS servers also get PACC's
+    # warnings, which tests/test_pacc.py covers).
+    groupware_keys = tuple(f": warning: {key}: " for key in ("ews", "owa", "activesync", "jmap"))
     warnings = [
         line
         for folder in (tmp_path, GROUPWARE)
         for line in run_cli("check", str(folder)).stdout.splitlines()
-        if ": warning: " in line
+        if any(key in line for key in groupware_keys)
     ]
     assert warnings == [
         f"{tmp_path}/a.example.yaml:11: warning: activesync: https://mail.a.example/EWS/"
@@ -284,11 +287,31 @@ def test_apple_page_links_the_activesync_profile(server: RunningServer) -> None:
     page = request(server.base, "/apple?emailaddress=ann@gromox.example").text
     assert (
         '<a class="button" href="/apple/profile.mobileconfig?emailaddress=ann@gromox.example'
-        '&amp;protocol=activesync" download>Download the Exchange ActiveSync (iPhone, iPad)'
-        " profile</a>"
+        '&amp;protocol=activesync&amp;lang=en" download>Download the Exchange ActiveSync'
+        " profile (iPhone, iPad)</a>"
     ) in page
     plain = request(server.base, "/apple?emailaddress=cy@plain.example").text
     assert "Exchange ActiveSync" not in plain
+
+
+def test_the_activesync_link_and_profile_speak_the_page_language(server: RunningServer) -> None:
+    page = request(server.base, "/apple?emailaddress=ann@gromox.example",
+                   headers={"Accept-Language": "de-DE,de;q=0.9"}).text
+    assert (
+        '<a class="button" href="/apple/profile.mobileconfig?emailaddress=ann@gromox.example'
+        '&amp;protocol=activesync&amp;lang=de" download>Exchange-ActiveSync-Profil laden'
+        " (iPhone, iPad)</a>"
+    ) in page
+    reply = request(server.base, "/apple/profile.mobileconfig?emailaddress=bo@sogo.example"
+                    "&protocol=activesync&lang=de")
+    (payload,) = plistlib.loads(reply.body)["PayloadContent"]
+    assert payload["PayloadDescription"] == (
+        "Das Exchange-ActiveSync-Konto bo@sogo.example bei SOGo Example."
+    )
+    refused = request(server.base, "/apple?emailaddress=cy@plain.example&protocol=activesync"
+                      "&lang=fr")
+    assert refused.status == 404
+    assert "Plain Example ne propose pas de serveur Exchange ActiveSync." in refused.text
 
 
 def test_the_imap_profile_stays_without_an_eas_payload(server: RunningServer) -> None:

@@ -4,7 +4,7 @@ For every file in tests/data/ispdb: ``import xml`` -> YAML file -> autoconfig's
 loader -> the clientConfig the server sends. Both documents must describe the same
 servers, ports, socket types, authentication methods and usernames: read once with
 lxml element by element, and once as Thunderbird itself reads them
-(tests/support/thunderbird_reader.py).
+(tests/support/thunderbird_reader/).
 """
 
 from __future__ import annotations

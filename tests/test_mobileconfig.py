@@ -153,7 +153,7 @@ def test_dav_url_with_port_and_plain_http() -> None:
     assert "CalDAVPrincipalURL" not in caldav
 
 
-# --- the auth mapping (SPEC.md 3.2) ---------------------------------------------------
+# --- the auth mapping (docs/apple.md#authentication) -----------------------------------
 
 @pytest.mark.parametrize(
     ("auth", "expected"),
@@ -182,7 +182,7 @@ def test_no_authentication_sends_no_username() -> None:
     assert "OutgoingPasswordSameAsIncomingPassword" not in mail
 
 
-# --- stable identity (SPEC.md 3.4, 6.7) -----------------------------------------------
+# --- stable identity (docs/apple.md#identity) ------------------------------------------
 
 def identities(profile: dict[str, Any]) -> list[tuple[str, str]]:
     return [(profile["PayloadIdentifier"], profile["PayloadUUID"])] + [

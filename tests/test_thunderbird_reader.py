@@ -1,7 +1,8 @@
-"""The Thunderbird oracle (tests/support/thunderbird_reader.py) against real and crafted XML.
+"""The Thunderbird oracle (tests/support/thunderbird_reader/) against real and crafted XML.
 
-The real files are Thunderbird's own ISP database (../shared/data/ispdb): Thunderbird
-accepts every one of them, so the oracle must too, with the servers exactly as written.
+The real files are Thunderbird's own ISP database (vendored in tests/data/ispdb):
+Thunderbird accepts every one of them, so the oracle must too, with the
+servers exactly as written.
 The crafted documents pin rules read in Thunderbird's readFromXML.sys.mjs,
 Sanitizer.sys.mjs, ExchangeAutoDiscover.sys.mjs and OAuth2Providers.sys.mjs.
 """
@@ -14,6 +15,7 @@ import pytest
 from lxml import etree
 
 from autoconfig.thunderbird_oauth import THUNDERBIRD_OAUTH2_HOSTNAMES, thunderbird_oauth2_issuer
+from tests.support.paths import ISPDB
 from tests.support.thunderbird_reader import (
     AUTH_CLEARTEXT,
     AUTH_ENCRYPTED,
@@ -38,7 +40,6 @@ from tests.support.thunderbird_reader import (
 )
 from tests.support.thunderbird_reader.oauth_providers import known_hosts, oauth2_issuer
 
-ISPDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "ispdb"
 # A missing folder must fail, not skip: an empty parameter list would skip silently.
 ISPDB_FILES = sorted(ISPDB.glob("*.xml")) or [ISPDB / "folder-is-missing.xml"]
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -90,7 +91,7 @@ def rejection(document: bytes) -> str:
 
 
 def test_ispdb_folder_is_there() -> None:
-    assert ISPDB.is_dir(), f"{ISPDB} is missing: the tests need the shared reference data"
+    assert ISPDB.is_dir(), f"{ISPDB} is missing"
     assert len(list(ISPDB.glob("*.xml"))) >= 100
 
 

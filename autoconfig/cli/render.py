@@ -17,6 +17,7 @@ from autoconfig.render.mobileconfig import (
     incoming_server,
     render_mobileconfig,
 )
+from autoconfig.render.pacc import render_pacc
 from autoconfig.render.thunderbird import render_thunderbird
 from autoconfig.settings import Settings, SettingsError
 from autoconfig.signing import SigningError, configured_signer
@@ -35,6 +36,16 @@ def thunderbird(address: str, domains_dir: Path | None) -> None:
     parsed = parse_cli_address(address)
     config = config_for(load_registry(domains_dir), parsed)
     sys.stdout.buffer.write(render_thunderbird(config))
+
+
+@render.command()
+@click.argument("address")
+@domains_option
+def pacc(address: str, domains_dir: Path | None) -> None:
+    """The PACC document of ADDRESS's domain (its SHA-256 goes into DNS: `dns records`)."""
+    parsed = parse_cli_address(address)
+    config = config_for(load_registry(domains_dir), parsed)
+    sys.stdout.buffer.write(render_pacc(config, parsed.domain))
 
 
 @render.command()

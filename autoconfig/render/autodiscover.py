@@ -5,7 +5,7 @@ Pure functions: a ``DomainConfig`` plus what the view validated goes in,
 response bytes come out. Nothing from a request is echoed except a validated
 address (in ``LoginName``) or, in the v2 ``InvalidProtocol`` message, the
 protocol value stripped to ASCII letters and digits. Element names, order and
-values follow SPEC.md 2.3-2.6.
+values follow docs/autodiscover.md (settings response to v2 JSON).
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from autoconfig.pox import (
     ErrorCode,
 )
 
-# Protocol/Type words (SPEC.md 2.3, MicrosoftDocs type-pox).
+# Protocol/Type words (docs/autodiscover.md#protocol-elements, MicrosoftDocs type-pox).
 PROTOCOL_TYPE: dict[Protocol, str] = {
     Protocol.IMAP: "IMAP",
     Protocol.POP3: "POP3",
     Protocol.SMTP: "SMTP",
 }
 
-# SSL and Encryption, always both (SPEC.md 2.3 and 6 item 3): Outlook 2010+ reads
+# SSL and Encryption, always both (docs/autodiscover.md#encryption): Outlook 2010+ reads
 # Encryption (SSL = implicit TLS, TLS = STARTTLS), Outlook 2007 only SSL, and the SSL
 # default is "on", so plaintext needs SSL=off spelled out (MS-OXDSCLI ssl a02659dd).
 SSL_ENCRYPTION: dict[Security, tuple[str, str]] = {
@@ -51,21 +51,23 @@ SSL_ENCRYPTION: dict[Security, tuple[str, str]] = {
 }
 
 # SPA (Secure Password Authentication = NTLM/Kerberos) defaults to "on" when absent
-# (SPEC.md 2.3 and 6 item 2), so it is always emitted, "on" only for these methods.
+# (docs/autodiscover.md#spa), so it is always emitted, "on" only for these methods.
 SPA_METHODS: frozenset[Auth] = frozenset({Auth.NTLM, Auth.GSSAPI})
 
-# POX has no words for OAuth2 or client certificates (SPEC.md 2.3): Outlook then
-# uses the next method of the file's list; a server offering only these gets the
-# password settings, the best Outlook can do with it.
+# POX has no words for OAuth2 or client certificates
+# (docs/autodiscover.md#protocol-elements): Outlook then uses the next method of the
+# file's list; a server offering only these gets the password settings, the best
+# Outlook can do with it.
 POX_INEXPRESSIBLE: frozenset[Auth] = frozenset({Auth.OAUTH2, Auth.CLIENT_CERT})
 
-# Hours a client may keep the settings before asking again (SPEC.md 2.3: default 1).
+# Hours a client may keep the settings before asking again (docs/autodiscover.md#ttl: default 1).
 TTL_HOURS = 1
 
 V2_PROTOCOL = "AutodiscoverV1"
 V2_ACTIVESYNC = "ActiveSync"
 V2_EWS = "Ews"
-V2_PROTOCOL_MAX_ECHO = 32  # characters of a rejected Protocol value shown back (SPEC.md 6 item 9)
+# Characters of a rejected Protocol value shown back (docs/autodiscover.md#common-mistakes).
+V2_PROTOCOL_MAX_ECHO = 32
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 
@@ -209,15 +211,16 @@ def render_mobilesync_settings(
 
 
 def format_error_time(now: time) -> str:
-    """``Time`` attribute: time of day, ``hh:mm:ss.ffffff`` (SPEC.md 2.4)."""
+    """``Time`` attribute: time of day, ``hh:mm:ss.ffffff`` (docs/autodiscover.md#errors)."""
     return now.strftime("%H:%M:%S.%f")
 
 
 def render_pox_error(
     code: ErrorCode, now: time, server_id: int, *, reason: str = "", mobilesync: bool = False
 ) -> bytes:
-    """A POX ``Error`` response (SPEC.md 2.4); ``mobilesync`` wraps it as MS-ASCMD 4.2.4
-    does for ActiveSync clients (SPEC.md 2.5): ``Response`` in the mobilesync namespace.
+    """A POX ``Error`` response (docs/autodiscover.md#errors); ``mobilesync`` wraps it
+    as MS-ASCMD 4.2.4 does for ActiveSync clients (docs/autodiscover.md#activesync):
+    ``Response`` in the mobilesync namespace.
 
     ``server_id`` is the ``Id`` attribute (unsigned, identifies this server);
     ``reason`` goes into ``DebugData`` and must be one of our fixed texts.
@@ -240,13 +243,14 @@ def render_pox_error(
     return _serialize(root)
 
 
-# --- Autodiscover v2 (JSON, SPEC.md 2.6) ------------------------------------------------
+# --- Autodiscover v2 (JSON, docs/autodiscover.md#autodiscover-v2-json) -------------------
 
 
 def v2_pox_url(config: DomainConfig) -> str:
     """Where Outlook should POST next: built from the domain file, never from Host
-    (SPEC.md 6 item 8). The file's first domain is the provider's own, so a hoster's
-    customer domains all point at the hoster's ``autodiscover.`` host and certificate."""
+    (docs/autodiscover.md#common-mistakes). The file's first domain is the provider's
+    own, so a hoster's customer domains all point at the hoster's ``autodiscover.`` host
+    and certificate."""
     return f"https://autodiscover.{config.id}/autodiscover/autodiscover.xml"
 
 
@@ -277,8 +281,8 @@ def sanitize_protocol(raw: str) -> str:
 
 
 def render_v2_invalid_protocol(raw: str, supported: tuple[str, ...] = (V2_PROTOCOL,)) -> bytes:
-    """Microsoft's ``InvalidProtocol`` error, with the value sanitised and the values
-    this domain answers listed."""
+    """Microsoft's ``InvalidProtocol`` error (docs/autodiscover.md#autodiscover-v2-json),
+    with the value sanitised and the values this domain answers listed."""
     return render_v2_error(
         "InvalidProtocol",
         f"The given protocol value '{sanitize_protocol(raw)}' is invalid. "

@@ -3,7 +3,7 @@ Android, Evolution, KMail, Delta Chat and FairEmail.
 
 Placeholders stay literal (``%EMAILADDRESS%``), so one document per domain file
 serves every user and can be rendered once per load and cached by proxies.
-Element names and values follow SPEC.md section 1 (Thunderbird's readFromXML).
+Element names and values follow docs/thunderbird.md (Thunderbird's readFromXML).
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from autoconfig.model import Auth, DomainConfig, Pop3Options, Security, Server
+from autoconfig.model import Auth, DomainConfig, OAuth2Settings, Pop3Options, Security, Server
 
-# socketType words, case-sensitive (SPEC.md 1.2; TB readFromXML).
+# socketType words, case-sensitive (docs/thunderbird.md#tls-modes; TB readFromXML).
 SOCKET_TYPE: dict[Security, str] = {
     Security.TLS: "SSL",
     Security.STARTTLS: "STARTTLS",
     Security.NONE: "plain",
 }
 
-# authentication words (SPEC.md 1.3; TB readFromXML / AccountConfig).
+# authentication words (docs/thunderbird.md#authentication; TB readFromXML / AccountConfig).
 AUTHENTICATION: dict[Auth, str] = {
     Auth.PASSWORD: "password-cleartext",
     Auth.PASSWORD_ENCRYPTED: "password-encrypted",
@@ -32,7 +32,7 @@ AUTHENTICATION: dict[Auth, str] = {
     Auth.NONE: "none",
 }
 
-# DAV sections use HTTP authentication words (SPEC.md 1.2, addressBook/calendar).
+# DAV sections use HTTP authentication words (docs/thunderbird.md#calendars-and-address-books).
 DAV_AUTHENTICATION = "http-basic"
 DAV_USERNAME = "%EMAILADDRESS%"
 
@@ -44,7 +44,8 @@ def _text(parent: etree._Element, tag: str, value: str) -> etree._Element:
 
 
 def _boolean(value: bool) -> str:
-    return "true" if value else "false"  # TB accepts only these literals (SPEC.md 1.2)
+    # Thunderbird accepts only these literals (docs/thunderbird.md#booleans).
+    return "true" if value else "false"
 
 
 def _pop3(parent: etree._Element, options: Pop3Options) -> None:
@@ -99,6 +100,26 @@ def _dav(parent: etree._Element, tag: str, kind: str, url: str) -> None:
     _text(element, "serverURL", url)
 
 
+def _oauth2(parent: etree._Element, settings: OAuth2Settings) -> None:
+    """clientConfig 1.2's ``<oAuth2>`` (draft-ietf-mailmaint-autoconfig-06), as ISPDB writes it.
+
+    ``issuer`` is a host name there (``accounts.google.com``), so the issuer URL's host;
+    no secret ever. Readers of 1.1 skip the unknown element: Thunderbird desktop ignores
+    it, Thunderbird for Android skips unknown children of clientConfig
+    (RealAutoconfigParser.kt), so the version attribute stays 1.1.
+    """
+    element = etree.SubElement(parent, "oAuth2")
+    _text(element, "issuer", urlsplit(settings.issuer).hostname or settings.issuer)
+    if settings.scopes:
+        _text(element, "scope", " ".join(settings.scopes))
+    if settings.authorization_url:
+        _text(element, "authURL", settings.authorization_url)
+    if settings.token_url:
+        _text(element, "tokenURL", settings.token_url)
+    if settings.client_id:
+        _text(element, "clientID", settings.client_id)
+
+
 def render_thunderbird(config: DomainConfig) -> bytes:
     """The clientConfig 1.1 document for ``config``, with its XML declaration."""
     root = etree.Element("clientConfig", version="1.1")
@@ -124,5 +145,7 @@ def render_thunderbird(config: DomainConfig) -> bytes:
         _dav(root, "addressBook", "carddav", config.carddav)
     if config.caldav:
         _dav(root, "calendar", "caldav", config.caldav)
+    if config.oauth2:
+        _oauth2(root, config.oauth2)
     etree.indent(root, space="  ")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -21,6 +21,7 @@ from autoconfig.directory import Directory
 from autoconfig.dns.mx import MxResolver
 from autoconfig.errors import BadRequestError, UnknownDomainError
 from autoconfig.model import DomainConfig
+from autoconfig.phrases import Phrase
 from autoconfig.state import ConfigStore, Snapshot
 
 STORE_KEY = "autoconfig.store"
@@ -44,14 +45,18 @@ def address_from(text: str) -> EmailAddress:
     try:
         return parse_address(text)
     except AddressError as error:
-        raise BadRequestError(f"invalid email address: {error}") from None
+        raise BadRequestError(
+            Phrase("invalid email address: %(reason)s", reason=error.phrase)
+        ) from None
 
 
 def find_config(snapshot: Snapshot, ascii_domain: str) -> DomainConfig:
     """The config serving ``ascii_domain``, or a 404."""
     config = snapshot.registry.lookup(ascii_domain) or _config_by_mx(snapshot, ascii_domain)
     if config is None:
-        raise UnknownDomainError(f"no mail settings are served for {ascii_domain}")
+        raise UnknownDomainError(
+            Phrase("no mail settings are served for %(domain)s", domain=ascii_domain)
+        )
     return config
 
 
@@ -63,6 +68,13 @@ def _config_by_mx(snapshot: Snapshot, ascii_domain: str) -> DomainConfig | None:
 
 def config_from_host(snapshot: Snapshot, host: str, prefixes: tuple[str, ...]) -> DomainConfig:
     """The domain named by a Host header: ``<prefix><domain>`` or ``<domain>`` itself."""
+    return domain_from_host(snapshot, host, prefixes)[1]
+
+
+def domain_from_host(
+    snapshot: Snapshot, host: str, prefixes: tuple[str, ...]
+) -> tuple[str, DomainConfig]:
+    """Like ``config_from_host``, also saying which served domain the Host header names."""
     try:
         name = normalize_domain(host_without_port(host))
     except AddressError as error:
@@ -73,10 +85,10 @@ def config_from_host(snapshot: Snapshot, host: str, prefixes: tuple[str, ...]) -
     for candidate in candidates:
         config = snapshot.registry.lookup(candidate)
         if config is not None:
-            return config
+            return candidate, config
     config = _config_by_mx(snapshot, candidates[-1])  # the domain without autoconfig.
     if config is not None:
-        return config
+        return candidates[-1], config
     raise UnknownDomainError(f"no mail settings are served for host {name}")
 
 

@@ -1,10 +1,11 @@
-"""Thunderbird autoconfig endpoints (SPEC.md section 1, DESIGN endpoint table)."""
+"""Thunderbird autoconfig endpoints (docs/thunderbird.md; README "Endpoints")."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
+from autoconfig import hosts
 from autoconfig.render.thunderbird import render_thunderbird
 from autoconfig.web.lookup import (
     address_from,
@@ -16,8 +17,9 @@ from autoconfig.web.lookup import (
 
 blueprint = Blueprint("thunderbird", __name__)
 
-# Thunderbird tries autoconfig.<domain> first, then <domain>/.well-known (SPEC.md 1.1).
-HOST_PREFIXES = ("autoconfig.",)
+# Thunderbird tries autoconfig.<domain> first, then <domain>/.well-known
+# (docs/thunderbird.md#discovery).
+HOST_PREFIXES = (hosts.THUNDERBIRD,)
 
 
 @blueprint.get("/mail/config-v1.1.xml")

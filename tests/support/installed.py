@@ -1,7 +1,7 @@
 """autoconfig as users get it: the built wheel, installed (not editable) in its own venv.
 
 ``make test`` builds the sdist and wheel, checks them with twine and installs the wheel
-into ``.venv-wheel``, named by ``AUTOCONFIG_TEST_VENV``. Run without it (plain
+into ``.venv-wheel``, named by ``WHEEL_VENV_UNDER_TEST``. Run without it (plain
 ``pytest``), the first test that needs the installed server builds and installs the
 wheel itself, once per session, so no way of running the suite tests the checkout by
 mistake. Every server a test starts runs from a directory holding a decoy
@@ -63,11 +63,11 @@ def _build_and_install() -> Path:
 @cache
 def installed_venv() -> Path:
     """The venv holding the installed wheel (checked: not the checkout, not editable)."""
-    named = os.environ.get("AUTOCONFIG_TEST_VENV")
+    named = os.environ.get("WHEEL_VENV_UNDER_TEST")
     target = Path(named).resolve() if named else _build_and_install()
     python = target / "bin" / "python"
     if not python.is_file():
-        raise AssertionError(f"AUTOCONFIG_TEST_VENV={named!r}: no venv there (run `make test`)")
+        raise AssertionError(f"WHEEL_VENV_UNDER_TEST={named!r}: no venv there (run `make test`)")
     where = subprocess.run(
         [str(python), "-I", "-c", "import autoconfig; print(autoconfig.__file__)"],
         capture_output=True, text=True, check=False, cwd=decoy_directory(),

@@ -105,6 +105,14 @@ class RunningNginx:
         path = self.prefix / "site" / "logs" / "autoconfig-access.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def wait_for_access_log(self, text: str, timeout: float = 5.0) -> str:
+        """The access log once it holds ``text``: nginx writes a line only after it has
+        finished with the connection (e.g. drained a refused body), not with the reply."""
+        deadline = time.monotonic() + timeout
+        while text not in (log := self.access_log()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return log
+
     def error_log(self) -> str:
         """nginx's error log so far (for failure messages)."""
         path = self.prefix / "error.log"

@@ -97,3 +97,22 @@ def make_signing_pki(directory: Path, name: str = "autoconfig.example.com") -> S
         expired_key=_write(directory / "expired-key.pem", expired.private_key_pem.bytes(),
                            private=True),
     )
+
+
+def make_short_lived_signer(directory: Path, seconds: float) -> tuple[Path, Path]:
+    """A signing certificate and key that stop being valid ``seconds`` from now."""
+    directory.mkdir(parents=True, exist_ok=True)
+    leaf = trustme.CA().issue_cert(
+        "expiring-signer.test", common_name="expiring signer",
+        not_before=NOW - DAY, not_after=datetime.datetime.now(datetime.UTC)
+        + datetime.timedelta(seconds=seconds),
+    )
+    return (
+        _write(directory / "signer.pem", leaf.cert_chain_pems[0].bytes()),
+        _write(directory / "signer.key", leaf.private_key_pem.bytes(), private=True),
+    )
+
+
+def not_after_of(path: Path) -> datetime.datetime:
+    """When the first certificate in a PEM file stops being valid (UTC)."""
+    return x509.load_pem_x509_certificate(path.read_bytes()).not_valid_after_utc
