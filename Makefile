@@ -34,7 +34,7 @@ dist: $(BIN)/autoconfig
 install-wheel: dist
 	rm -rf $(WHEEL_VENV)
 	$(PYTHON) -m venv $(WHEEL_VENV)
-	$(WHEEL_VENV)/bin/python -m pip install --quiet dist/*.whl
+	$(WHEEL_VENV)/bin/python -m pip install --quiet "$$(ls dist/*.whl)[ldap]"
 
 test: lint check install-wheel
 	WHEEL_VENV_UNDER_TEST=$(WHEEL_VENV) $(BIN)/python -m pytest

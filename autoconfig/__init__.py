@@ -12,6 +12,7 @@ import time
 from flask import Flask, Response, g, request
 
 from autoconfig import i18n
+from autoconfig.directory import directory_from_settings
 from autoconfig.dns.mx import MxResolver
 from autoconfig.metrics import Metrics
 from autoconfig.proxy import TrustedProxyFix
@@ -21,7 +22,7 @@ from autoconfig.signing import signer_from_settings
 from autoconfig.state import ConfigStore
 from autoconfig.web import apple, autodiscover, brand, health, metrics, pacc, thunderbird, wellknown
 from autoconfig.web.errors import register_error_handlers
-from autoconfig.web.lookup import MX_RESOLVER_KEY, STORE_KEY
+from autoconfig.web.lookup import DIRECTORY_KEY, MX_RESOLVER_KEY, STORE_KEY
 from autoconfig.web.policy import register_policy
 
 __all__ = ["create_app"]
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         on_lookup=counters.mx_lookup,
     )
     app.extensions[apple.SIGNER_KEY] = signer_from_settings(settings)  # checked once
+    app.extensions[DIRECTORY_KEY] = directory_from_settings(settings.ldap)  # LDAP, optional
     register_error_handlers(app)
     _count_requests(app, counters)
     register_policy(app)

@@ -38,6 +38,7 @@ from autoconfig.model import (
     STANDARD_PORTS,
     USERNAME_PLACEHOLDERS,
     Auth,
+    DirectorySearch,
     DomainConfig,
     Image,
     OAuth2Settings,
@@ -278,6 +279,59 @@ class OutgoingFile(_ServerFile):
     protocol: Literal[Protocol.SMTP] = Protocol.SMTP
 
 
+_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]*")  # RFC 4512 section 1.4 descr
+
+
+def _ldap_filter(text: str) -> str:
+    """A search filter template: parenthesised, balanced, with the address in it."""
+    _no_control_chars(text)
+    if not any(p in text for p in USERNAME_PLACEHOLDERS):
+        raise ValueError(
+            "expected the user in the filter: one of " + ", ".join(USERNAME_PLACEHOLDERS)
+        )
+    for placeholder in _PLACEHOLDER.findall(text):
+        if placeholder not in USERNAME_PLACEHOLDERS:
+            raise ValueError(f"expected {', '.join(USERNAME_PLACEHOLDERS)}; not {placeholder}")
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if not (text.startswith("(") and text.endswith(")")) or depth != 0:
+        raise ValueError(
+            "expected an LDAP filter in balanced parentheses, e.g. (mail=%EMAILADDRESS%)"
+        )
+    return text
+
+
+def _attribute(text: str) -> str:
+    if not _ATTRIBUTE.fullmatch(text):
+        raise ValueError("expected an attribute name such as uid or displayName")
+    return text
+
+
+LdapText = Annotated[StrictStr, Field(min_length=1, max_length=500)]
+Attribute = Annotated[StrictStr, AfterValidator(_attribute)]
+
+
+class DirectoryFile(_Strict):
+    """``directory:``: look each user's login name up in the LDAP directory the process
+    settings name (AUTOCONFIG_LDAP_*), where the client sends the address."""
+
+    base: Annotated[LdapText, AfterValidator(_no_control_chars)] = Field(
+        description="Search base, e.g. ou=people,dc=example,dc=org."
+    )
+    filter: Annotated[LdapText, AfterValidator(_ldap_filter)] = Field(
+        default="(mail=%EMAILADDRESS%)",
+        description="Search filter; %EMAILADDRESS%, %EMAILLOCALPART% and %EMAILDOMAIN% are"
+        " replaced by the escaped parts of the address (RFC 4515).",
+    )
+    login_attribute: Attribute = Field(default="uid", description="Holds the login name.")
+    name_attribute: Attribute | None = Field(
+        default=None, description="Holds the person's name (e.g. displayName or cn)."
+    )
+
+
 class OAuth2File(_Strict):
     """``oauth2:``: the domain's OAuth2 server, for public clients only."""
 
@@ -326,11 +380,30 @@ class DomainFile(_Strict):
     help_url: Url | None = None
     caldav: Url | None = None
     carddav: Url | None = None
+    ews: Url | None = Field(
+        default=None,
+        description="Exchange Web Services endpoint, e.g. https://mail.example.org/EWS/Exchange.asmx"
+        " (Thunderbird 150+, Outlook for Mac, exchangelib).",
+    )
+    owa: Url | None = Field(
+        default=None, description="Outlook on the web (or the groupware's web app) login page."
+    )
+    activesync: Url | None = Field(
+        default=None,
+        description="Exchange ActiveSync endpoint, e.g."
+        " https://mail.example.org/Microsoft-Server-ActiveSync (phones' Exchange accounts).",
+    )
+    jmap: Url | None = Field(
+        default=None,
+        description="JMAP session resource (RFC 8620 section 2), e.g."
+        " https://mail.example.org/.well-known/jmap.",
+    )
     mx: list[MxPattern] | None = Field(
         default=None,
         description="Serve any domain whose best MX matches one of these host names or"
         " '*.suffix' patterns with this file's settings.",
     )
+    directory: DirectoryFile | None = None
     oauth2: OAuth2File | None = Field(
         default=None,
         description="OAuth2 for public clients: PACC oauth-public and clientConfig <oAuth2>.",
@@ -389,7 +462,15 @@ def to_record(
         help_url=document.help_url,
         caldav=document.caldav,
         carddav=document.carddav,
+        ews=document.ews,
+        owa=document.owa,
+        activesync=document.activesync,
+        jmap=document.jmap,
         mx=tuple(document.mx or ()),
+        directory=(
+            None if document.directory is None
+            else DirectorySearch(**document.directory.model_dump())
+        ),
         oauth2=_oauth2(document.oauth2),
         logo=logo,
         accent_color=document.accent_color,

@@ -7,6 +7,7 @@ unusable; these findings leave it served but tell the admin what to expect.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from autoconfig.loader import Finding, KeyPath, LoadedFile, format_key_path
 from autoconfig.model import STANDARD_PORTS, Auth, Protocol, Security, Server
@@ -99,6 +100,44 @@ def _mx_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
             yield ("mx", index), f"{pattern!r} is listed twice"
 
 
+# The one path phones use: iOS takes only the host (com.apple.eas.account.yaml has Host,
+# no URL) and Android's Exchange clients likewise build https://<host> plus this path
+# (MS-ASHTTP 2.2.1.1.1: the path is the "ActiveSync virtual directory", this one in
+# every example and on every Exchange server).
+ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync"
+
+
+def _groupware_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
+    """Groupware URLs that some clients will not follow as written."""
+    config = loaded.config
+    if config.activesync is not None:
+        parts = urlsplit(config.activesync)
+        path = parts.path.rstrip("/")
+        if path.lower().endswith(".asmx") or "/ews/" in f"{path.lower()}/":
+            yield ("activesync",), (
+                f"{config.activesync} looks like an EWS URL, not ActiveSync; Autodiscover's"
+                " ASUrl is the Availability service (EWS), not ActiveSync, which lives at"
+                f" {ACTIVESYNC_PATH}"
+            )
+        elif path.lower() != ACTIVESYNC_PATH.lower():
+            yield ("activesync",), (
+                f"Android and iOS ActiveSync clients use only the host and always the path"
+                f" {ACTIVESYNC_PATH}; {path or '/'} needs a rewrite to it on the server"
+            )
+        if parts.scheme == "http":
+            yield ("activesync",), "activesync uses http://: phones send the password unencrypted"
+    for key in ("ews", "owa"):
+        url = getattr(config, key)
+        if url is not None and url.startswith("http:"):
+            yield (key,), f"{key} uses http://: clients send the password unencrypted"
+    if config.owa is not None and config.ews is None:
+        yield ("owa",), (
+            "owa without ews: Thunderbird reads the Autodiscover answer as an Exchange"
+            " account with no EWS URL, which only an add-on can use; add ews if the"
+            " server speaks it"
+        )
+
+
 def _pacc_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
     """A PACC document without an incoming or an outgoing server sets up no account.
 
@@ -151,7 +190,8 @@ def lint(loaded: LoadedFile) -> list[Finding]:
     ] + [
         Finding(loaded.path, loaded.line_of(at), format_key_path(at), message, "warning")
         for at, message in (
-            *_mx_findings(loaded), *_pacc_findings(loaded), *_oauth2_block_findings(loaded)
+            *_mx_findings(loaded), *_groupware_findings(loaded), *_pacc_findings(loaded),
+            *_oauth2_block_findings(loaded),
         )
     ]
 

@@ -6,7 +6,7 @@ and never change afterwards, so requests share them without locks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from autoconfig.address import EmailAddress
@@ -115,6 +115,20 @@ class Server:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectorySearch:
+    """Where a domain's users are in the directory (LDAP), and which attributes to read.
+
+    ``filter`` holds the placeholders of ``USERNAME_PLACEHOLDERS``; each is replaced by
+    that part of the address, escaped as RFC 4515 section 3 requires.
+    """
+
+    base: str
+    filter: str
+    login_attribute: str
+    name_attribute: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Image:
     """A provider's logo, read and checked at load, served by this server."""
 
@@ -151,7 +165,12 @@ class DomainConfig:
     help_url: str | None = None
     caldav: str | None = None
     carddav: str | None = None
+    ews: str | None = None  # Exchange Web Services URL
+    owa: str | None = None  # Outlook on the web (groupware web app) URL
+    activesync: str | None = None  # Exchange ActiveSync URL
+    jmap: str | None = None  # JMAP session URL (RFC 8620 section 2)
     mx: tuple[str, ...] = ()
+    directory: DirectorySearch | None = None  # per-user login names from LDAP
     oauth2: OAuth2Settings | None = None
     # The settings page on autoconfig.<domain>: the provider's logo and accent colour.
     logo: Image | None = None
@@ -161,6 +180,25 @@ class DomainConfig:
     def id(self) -> str:
         """The provider id clients see: the first domain of the file."""
         return self.domains[0]
+
+    @property
+    def login_template(self) -> str:
+        """The login name of the groupware endpoints (EWS, ActiveSync): the first incoming
+        server's, since groupware servers such as Gromox and SOGo share one login."""
+        return self.incoming[0].username or PLACEHOLDER_ADDRESS
+
+    def with_login(self, login: str) -> DomainConfig:
+        """This config for one user whose login name the directory gave: every server
+        that takes a login name gets ``login`` (literal, no placeholder left)."""
+
+        def personal(server: Server) -> Server:
+            return server if server.username is None else replace(server, username=login)
+
+        return replace(
+            self,
+            incoming=tuple(personal(s) for s in self.incoming),
+            outgoing=tuple(personal(s) for s in self.outgoing),
+        )
 
     def incoming_of(self, protocol: Protocol) -> tuple[Server, ...]:
         """The incoming servers speaking ``protocol``, in the file's order."""

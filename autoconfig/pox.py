@@ -86,9 +86,11 @@ class PoxError(ClientError):
 
 @dataclass(frozen=True, slots=True)
 class PoxRequest:
-    """A valid Outlook (2006a) request: all we keep of it is the validated address."""
+    """A valid request: the validated address, and whether it is an ActiveSync
+    (``mobilesync``) request, answered in MS-ASCMD's shape instead of Outlook's."""
 
     address: EmailAddress
+    mobilesync: bool = False
 
 
 def _invalid(reason: str) -> PoxError:
@@ -144,9 +146,11 @@ def parse_request(body: bytes) -> PoxRequest:
 
     Order of checks: well-formed XML without DOCTYPE; root ``Autodiscover`` in
     the Outlook or ActiveSync request namespace; exactly one ``Request``; an
-    ``AcceptableResponseSchema`` we provide (else 601: we have no ActiveSync);
-    then one well-formed ``EMailAddress``. ``LegacyDN`` is ignored: it names an
-    Exchange directory entry, which a server without Exchange cannot resolve.
+    ``AcceptableResponseSchema`` we provide: Outlook 2006a, or mobilesync for a
+    mobilesync request (else 601); then one well-formed ``EMailAddress``. Whether a
+    mobilesync request gets settings or a 601 depends on the domain file (the view).
+    ``LegacyDN`` is ignored: it names an Exchange directory entry, which a server
+    without Exchange cannot resolve.
     """
     root = _parse_xml(body)
     name = etree.QName(root)
@@ -163,17 +167,26 @@ def parse_request(body: bytes) -> PoxRequest:
     if not schema:
         raise _invalid("the request has no AcceptableResponseSchema")
     mobilesync = namespace == NS_MOBILESYNC_REQUEST or schema == NS_MOBILESYNC_RESPONSE
-    if mobilesync or schema != NS_OUTLOOK_RESPONSE:
+    wanted = NS_MOBILESYNC_RESPONSE if namespace == NS_MOBILESYNC_REQUEST else NS_OUTLOOK_RESPONSE
+    if schema != wanted:
         raise PoxError(
             ErrorCode.SCHEMA_NOT_AVAILABLE,
-            "only the Outlook 2006a response schema is provided here",
+            "only the Outlook 2006a and mobilesync response schemas are provided here",
             mobilesync=mobilesync,
         )
+    try:
+        address = _address(request, namespace)
+    except PoxError as error:  # answered in the shape the client reads
+        error.mobilesync = mobilesync
+        raise
+    return PoxRequest(address, mobilesync)
+
+
+def _address(request: etree._Element, namespace: str) -> EmailAddress:
     text = _only_text(request, namespace, "EMailAddress")
     if not text:
         raise _invalid("the request has no EMailAddress")
     try:
-        address = parse_address(text)
+        return parse_address(text)
     except AddressError:
         raise _invalid("the EMailAddress is not a valid email address") from None
-    return PoxRequest(address)

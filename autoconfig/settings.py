@@ -3,18 +3,28 @@
 The declaration is a pydantic-settings model, read once at start-up and validated before
 anything is served; the README's settings table is generated from it
 (``autoconfig settings --markdown``) and a test keeps the two equal. Secrets (the
-profile signing key) come only from here, never from domain files.
+profile signing key, the directory's bind password) come only from here, never from
+domain files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -51,6 +61,53 @@ def setting(default: Any, description: str, expected: str, shown: str | None = N
 
 class _Explained(ValueError):
     """A parser's own message, which already says what was expected and what came."""
+
+
+# --- Directory (LDAP) connection: per-user login names ------------------------------------
+LDAP_SCHEMES = {"ldaps": 636, "ldap": 389}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LdapSettings:
+    """How to reach the directory; TLS (LDAPS or StartTLS) with verification, always."""
+
+    url: str
+    host: str
+    port: int
+    use_ssl: bool  # ldaps://; otherwise StartTLS before the bind
+    ca_file: Path | None = None
+    bind_dn: str | None = None
+    bind_password: str | None = dataclasses.field(default=None, repr=False)
+    timeout: float = 2.0
+    cache_ttl: float = 300.0
+    negative_ttl: float = 60.0
+    retry_after: float = 10.0
+    pool_size: int = 4
+
+
+def _ldap_url(raw: str) -> tuple[str, int, bool]:
+    """Host, port and whether it is LDAPS, from ``ldaps://HOST[:PORT]`` or ``ldap://…``."""
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    usable = parts.scheme in LDAP_SCHEMES and parts.hostname and port != -1
+    if not usable or parts.path not in ("", "/") or parts.query:
+        raise _Explained(f"expected ldaps://HOST[:PORT] or ldap://HOST[:PORT]; got {raw!r}")
+    return str(parts.hostname), port or LDAP_SCHEMES[parts.scheme], parts.scheme == "ldaps"
+
+
+def _first_line(path: Path) -> str:
+    """The bind password: the first line of its file (a secret mounted as a file)."""
+    name = "AUTOCONFIG_LDAP_BIND_PASSWORD_FILE"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise _Explained(f"{name}: cannot read {path}: {error}") from None
+    if not lines or not lines[0]:
+        raise _Explained(f"{name}: {path} is empty")
+    return lines[0]
 
 
 class _MappingSource(EnvSettingsSource):
@@ -135,6 +192,48 @@ class Settings(BaseSettings):
         "127.0.0.1,::1", "peers gunicorn believes `X-Forwarded-Proto` from (`*` for any)",
         "addresses separated by commas, or *",
     )
+    # The directory for per-user login names (README "Per-user login names from a
+    # directory (LDAP)"); nothing is asked while ldap_url is unset.
+    ldap_url: str | None = setting(
+        None, "`ldaps://HOST[:PORT]`, or `ldap://HOST[:PORT]` (then StartTLS), of the directory"
+        " that domain files with `directory:` ask for login names; needs `autoconfig[ldap]`",
+        "ldaps://HOST[:PORT] or ldap://HOST[:PORT]", shown="unset (no directory)",
+    )
+    ldap_ca_file: Path | None = setting(
+        None, "PEM file of the CAs that sign the directory's certificate", "a file name",
+        shown="the system's CAs",
+    )
+    ldap_bind_dn: str | None = setting(
+        None, "DN to bind as", "a DN", shown="unset (anonymous bind)",
+    )
+    ldap_bind_password_file: Path | None = setting(
+        None, "file whose first line is the bind password (never in a domain file)",
+        "a file name", shown="unset",
+    )
+    ldap_bind_password: SecretStr | None = setting(
+        None, "the bind password itself, for platforms that inject secrets as variables;"
+        " this or the file, not both; `autoconfig settings` shows it masked", "a password",
+        shown="unset",
+    )
+    ldap_timeout: float = setting(
+        2.0, "seconds for connecting to the directory and for each search",
+        "a number more than zero",
+    )
+    ldap_cache_ttl: float = setting(
+        300.0, "seconds a found login name is kept", "a number of seconds, 0 or more"
+    )
+    ldap_negative_ttl: float = setting(
+        60.0, "seconds a \"no such user\" answer is kept", "a number of seconds, 0 or more"
+    )
+    ldap_retry_after: float = setting(
+        10.0, "seconds the directory is not asked after it failed (answers then fall back"
+        " to the domain file's login template)", "a number of seconds, 0 or more",
+    )
+    ldap_pool_size: int = setting(
+        4, "open directory connections kept per worker process", "an integer ≥ 1"
+    )
+
+    _ldap: LdapSettings | None = PrivateAttr(default=None)
 
     @classmethod
     def settings_customise_sources(
@@ -166,25 +265,33 @@ class Settings(BaseSettings):
         """The directory of domain files."""
         return self.domains
 
+    @property
+    def ldap(self) -> LdapSettings | None:
+        """The directory connection, or None when AUTOCONFIG_LDAP_URL is unset."""
+        return self._ldap
+
     def with_domains(self, directory: Path) -> Settings:
         """A copy serving another directory (the CLI's ``--domains``)."""
         return self.model_copy(update={"domains": directory})
 
-    @field_validator("reload_interval", "cache_max_age", "mx_cache_size")
+    @field_validator(
+        "reload_interval", "cache_max_age", "mx_cache_size",
+        "ldap_cache_ttl", "ldap_negative_ttl", "ldap_retry_after",
+    )
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:
             raise ValueError("negative")
         return value
 
-    @field_validator("dns_timeout")
+    @field_validator("dns_timeout", "ldap_timeout")
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("not positive")
         return value
 
-    @field_validator("workers", "threads")
+    @field_validator("workers", "threads", "ldap_pool_size")
     @classmethod
     def _at_least_one(cls, value: int | None) -> int | None:
         if value is not None and value < 1:
@@ -226,6 +333,47 @@ class Settings(BaseSettings):
                 raise _Explained(str(error)) from None
         return value
 
+    @field_validator("ldap_url")
+    @classmethod
+    def _ldap_url_form(cls, value: str | None) -> str | None:
+        if value is not None:
+            _ldap_url(value)
+        return value
+
+    @field_validator("ldap_ca_file")
+    @classmethod
+    def _a_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise _Explained(f"{value} is not a file")
+        return value
+
+    @model_validator(mode="after")
+    def _directory(self) -> Settings:
+        """The LDAP fields as one connection record; the password read from its file."""
+        password = self.ldap_bind_password
+        if self.ldap_bind_password_file is not None and password is not None:
+            raise _Explained(
+                "AUTOCONFIG_LDAP_BIND_PASSWORD_FILE and AUTOCONFIG_LDAP_BIND_PASSWORD are both"
+                " set; keep one"
+            )
+        if self.ldap_url is None:
+            return self
+        host, port, use_ssl = _ldap_url(self.ldap_url)
+        file = self.ldap_bind_password_file
+        if file is not None:
+            secret: str | None = _first_line(file)
+        else:
+            secret = None if password is None else password.get_secret_value()
+        self._ldap = LdapSettings(
+            url=self.ldap_url, host=host, port=port, use_ssl=use_ssl,
+            ca_file=self.ldap_ca_file, bind_dn=self.ldap_bind_dn,
+            bind_password=secret,
+            timeout=self.ldap_timeout, cache_ttl=self.ldap_cache_ttl,
+            negative_ttl=self.ldap_negative_ttl, retry_after=self.ldap_retry_after,
+            pool_size=self.ldap_pool_size,
+        )
+        return self
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _networks(cls, value: object) -> object:
@@ -245,9 +393,11 @@ def variable(field: str) -> str:
 def _first_problem(error: ValidationError, environ: Mapping[str, str]) -> str:
     """The first problem as one line: ``AUTOCONFIG_WORKERS: expected …; got '…'``."""
     detail = error.errors()[0]
+    context = detail.get("ctx", {}).get("error")
+    if not detail["loc"] and isinstance(context, _Explained):
+        return str(context)  # a problem of several variables names them itself
     field = str(detail["loc"][0])
     name = variable(field)
-    context = detail.get("ctx", {}).get("error")
     if isinstance(context, _Explained):
         return f"{name}: {context}"  # a parser that says exactly what is wrong
     extra = Settings.model_fields[field].json_schema_extra

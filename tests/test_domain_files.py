@@ -94,8 +94,8 @@ NOT_A_MAPPING = "expected a mapping of keys (name, domains, incoming, outgoing)"
             "2: domains: expected each domain once; example.com appears twice; got a list",
         ),
         ("colour: blue\n", "1: colour: unknown key; allowed: name, short_name, domains,"
-         " incoming, outgoing, webmail, help_url, caldav, carddav, mx, oauth2, logo,"
-         " accent_color"),
+         " incoming, outgoing, webmail, help_url, caldav, carddav, ews, owa, activesync, jmap,"
+         " mx, directory, oauth2, logo, accent_color"),
     ],
 )
 def test_single_file_mistakes(tmp_path: Path, yaml_text: str, message: str) -> None:

@@ -270,10 +270,11 @@ BAD_QUERIES = [
     ("emailaddress=alice%40example.com&name=A%E2%80%A8B", 400, "invalid name"),
     ("emailaddress=alice%40example.com&password=secret", 400, "password"),
     ("emailaddress=alice%40example.com&Password=secret", 400, "password"),
-    ("emailaddress=alice%40example.com&protocol=exchange", 400, "imap or pop3"),
+    ("emailaddress=alice%40example.com&protocol=exchange", 400, "imap, pop3 or activesync"),
     ("", 400, "emailaddress is missing"),
     ("emailaddress=alice%40unknown.example", 404, "unknown.example"),
     ("emailaddress=bob%40example.org&protocol=pop3", 404, "offers no POP3 server"),
+    ("emailaddress=alice%40example.com&protocol=activesync", 404, "offers no Exchange ActiveSync"),
 ]
 
 

@@ -45,6 +45,7 @@ domains: [{HOSTED}, {OTHER}]
 help_url: https://help.{HOSTED}/mail
 caldav: https://dav.{HOSTED}/cal/
 carddav: https://dav.{HOSTED}/card/
+jmap: https://jmap.{HOSTED}/.well-known/jmap
 incoming:
   - {{protocol: imap, host: "imap.%EMAILDOMAIN%", security: tls}}
   - {{protocol: pop3, host: "pop.%EMAILDOMAIN%", security: tls}}
@@ -116,7 +117,8 @@ def test_document_lists_what_the_draft_can_express(server: RunningServer, domain
         "smtp": TextServer("smtp", f"smtp.{HOSTED}", 465),
     }
     assert config.urls == {"caldav": f"https://dav.{HOSTED}/cal/",
-                           "carddav": f"https://dav.{HOSTED}/card/"}
+                           "carddav": f"https://dav.{HOSTED}/card/",
+                           "jmap": f"https://jmap.{HOSTED}/.well-known/jmap"}
     assert (config.password, config.oauth_issuer) == (True, None)
     assert (config.provider_name, config.provider_short_name) == (f"Hosted Mail {TAG}", "Hosted")
     assert config.help_documentation == f"https://help.{HOSTED}/mail"

@@ -33,6 +33,7 @@ from tests.support.thunderbird_reader import (
     AutodiscoverErrorResponse,
     Pop3Options,
     Server,
+    SkippedServer,
     ThunderbirdRejects,
     read_autodiscover_pox,
     read_client_config,
@@ -283,6 +284,43 @@ def test_namespace_uris_are_ignored_but_prefixes_are_not() -> None:
     assert rejection(prefixed) == MSG_NO_EMAIL_PROVIDER
 
 
+# --- URL-based servers (Thunderbird 150+, bug 1995836) ----------------------------------------
+
+EWS_URL_ONLY = (
+    '<incomingServer type="ews"><username>%EMAILADDRESS%</username>'
+    "<authentication>password-cleartext</authentication>"
+    "<url>{url}</url></incomingServer>"
+)
+
+
+def test_thunderbird_150_takes_host_and_socket_type_from_the_url() -> None:
+    url = "https://mail.example.com/EWS/Exchange.asmx"
+    document = config(server() + EWS_URL_ONLY.format(url=url) + SMTP)
+    ews = read_client_config(document, version=150).incoming[1]
+    assert (ews.type, ews.hostname, ews.port, ews.socket_type, ews.exchange_url) == (
+        "ews", "mail.example.com", None, SOCKET_SSL, url,
+    )
+    # before 150 the type is unknown: skipped, the rest of the document still serves
+    older = read_client_config(document)
+    assert [s.type for s in older.incoming] == ["imap"]
+    assert older.skipped == (SkippedServer("incoming", 1, f"{MSG_NOT_ALLOWED} (bad value: 'ews')"),)
+
+
+def test_thunderbird_150_cannot_read_a_url_host_with_a_port() -> None:
+    # URL.host is "mail.example.com:8443", which the hostname check refuses; that ends
+    # the URL step before it sets the socket type, and without <socketType> the server
+    # is skipped (with <socketType> it would be readAuthentication: no hostname)
+    url = "https://mail.example.com:8443/EWS/Exchange.asmx"
+    document = config(server() + EWS_URL_ONLY.format(url=url) + SMTP)
+    assert read_client_config(document, version=150).skipped == (
+        SkippedServer("incoming", 1, "need proper <socketType> in XML"),
+    )
+    with_socket = EWS_URL_ONLY.format(url=url).replace("<url>", "<socketType>SSL</socketType><url>")
+    assert read_client_config(config(server() + with_socket + SMTP), version=150).skipped == (
+        SkippedServer("incoming", 1, "No available hostname for server with type ews"),
+    )
+
+
 # --- Exchange Autodiscover POX -------------------------------------------------------------
 
 RESPONSE_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
@@ -316,6 +354,7 @@ def test_pox_settings_pick_the_socket_type_by_port() -> None:
             + protocol("SMTP", 587, "<SSL>on</SSL><Encryption>TLS</Encryption><SPA>on</SPA>")
             + protocol("SMTP", 2525, "<Encryption>None</Encryption>")
             + protocol("EXCH", 443)
+            + protocol("DAV", 443)
         )
     )
     assert result.action == "settings"
@@ -328,7 +367,11 @@ def test_pox_settings_pick_the_socket_type_by_port() -> None:
         ("mail.example.com", 587, SOCKET_STARTTLS, AUTH_SECURE),
         ("mail.example.com", 2525, SOCKET_PLAIN, AUTH_CLEARTEXT),
     ]
-    assert result.other_types == ("EXCH",)
+    assert result.other_types == ("DAV",)
+    # EXCH without EwsUrl: InputSanitizer.url("undefined") throws, the entry is skipped
+    assert result.skipped == (
+        SkippedServer("incoming", 5, "URL scheme not allowed (bad value: 'undefined')"),
+    )
 
 
 def test_pox_without_smtp_is_still_complete_but_without_imap_it_is_not() -> None:

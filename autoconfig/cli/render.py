@@ -62,8 +62,9 @@ def outlook(address: str, domains_dir: Path | None) -> None:
 @click.argument("address")
 @click.option("--signed", is_flag=True, help="Sign with AUTOCONFIG_SIGNING_CERT/_KEY/_CHAIN.")
 @click.option(
-    "--protocol", type=click.Choice(["imap", "pop3"]), default=None,
-    help="Incoming server to set up [default: the first in the domain file].",
+    "--protocol", type=click.Choice(["imap", "pop3", "activesync"]), default=None,
+    help="Incoming server to set up [default: the first in the domain file];"
+    " activesync: an Exchange ActiveSync account (the file's activesync URL).",
 )
 @click.option("--name", default=None, help="The sender's display name (EmailAccountName).")
 @domains_option
@@ -75,10 +76,12 @@ def apple(
     config = config_for(load_registry(domains_dir), parsed)
     try:
         settings = Settings.from_env()
+        activesync = protocol == "activesync"
         options = ProfileOptions(
             settings.profile_prefix,
-            Protocol(protocol) if protocol else None,
+            Protocol(protocol) if protocol and not activesync else None,
             check_account_name(name) if name else None,
+            activesync,
         )
         incoming_server(config, options.protocol)
         body = render_mobileconfig(config, parsed, options)

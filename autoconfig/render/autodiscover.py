@@ -1,4 +1,5 @@
-"""Microsoft Autodiscover answers: POX settings (Outlook 2006a), POX errors, v2 JSON.
+"""Microsoft Autodiscover answers: POX settings (Outlook 2006a), the ActiveSync
+(mobilesync) settings, POX errors, v2 JSON.
 
 Pure functions: a ``DomainConfig`` plus what the view validated goes in,
 response bytes come out. Nothing from a request is echoed except a validated
@@ -63,6 +64,8 @@ POX_INEXPRESSIBLE: frozenset[Auth] = frozenset({Auth.OAUTH2, Auth.CLIENT_CERT})
 TTL_HOURS = 1
 
 V2_PROTOCOL = "AutodiscoverV1"
+V2_ACTIVESYNC = "ActiveSync"
+V2_EWS = "Ews"
 # Characters of a rejected Protocol value shown back (docs/autodiscover.md#common-mistakes).
 V2_PROTOCOL_MAX_ECHO = 32
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
@@ -118,6 +121,34 @@ def _protocol(
         _text(element, "SMTPLast", "off")  # SMTP-after-POP: no domain file says so
 
 
+# OWAUrl's AuthenticationMethod (MS-OXDSCLI, the OWAUrl element; FBA = forms-based): a groupware web
+# app logs in with a form. The attribute also matters to Thunderbird, which reads the
+# URL as ``OWAUrl.value`` (ExchangeAutoDiscover.sys.mjs): without an attribute the JXON
+# view of the element is its bare text, ``.value`` is undefined and WEB is skipped.
+OWA_AUTHENTICATION = "FBA"
+
+
+def _groupware(account: etree._Element, config: DomainConfig) -> None:
+    """EWS and OWA as Exchange announces them (MS-OXDSCLI, Protocol element and its Type).
+
+    EWS goes in an ``EXCH`` Protocol: Thunderbird reads ``EwsUrl`` from EXCH or EXHTTP,
+    exchangelib from EXPR or else EXCH (``autodiscover/properties.py``, Response.protocol),
+    so EXCH is the one both find. Both entries come before IMAP/POP3: Thunderbird writes
+    what they say (type exchange, host, URLs) into its first incoming server, whatever
+    that holds by then, so after an IMAP entry they would overwrite the IMAP server.
+    """
+    if config.owa:
+        web = etree.SubElement(account, f"{{{NS_OUTLOOK_RESPONSE}}}Protocol")
+        _text(web, "Type", "WEB")
+        external = etree.SubElement(web, f"{{{NS_OUTLOOK_RESPONSE}}}External")
+        _text(external, "OWAUrl", config.owa).set("AuthenticationMethod", OWA_AUTHENTICATION)
+    if config.ews:
+        exch = etree.SubElement(account, f"{{{NS_OUTLOOK_RESPONSE}}}Protocol")
+        _text(exch, "Type", "EXCH")
+        _text(exch, "TTL", str(TTL_HOURS))
+        _text(exch, "EwsUrl", config.ews)
+
+
 def _serialize(root: etree._Element) -> bytes:
     etree.indent(root, space="  ")
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
@@ -140,9 +171,42 @@ def render_pox_settings(
     account = etree.SubElement(response, f"{{{NS_OUTLOOK_RESPONSE}}}Account")
     _text(account, "AccountType", "email")
     _text(account, "Action", "settings")
+    _groupware(account, config)
     incoming_username = config.incoming[0].username if config.incoming else None
     for server in (*config.incoming, *config.outgoing):
         _protocol(account, server, domain, address, incoming_username)
+    return _serialize(root)
+
+
+def render_mobilesync_settings(
+    config: DomainConfig, address: EmailAddress, display_name: str | None = None
+) -> bytes:
+    """The ActiveSync Autodiscover answer (MS-ASCMD 2.2.1.1 Autodiscover command and
+    its 4.2.4 example): ``Action/Settings/Server`` with ``Type`` MobileSync and the URL in
+    both ``Url`` and ``Name``, as Exchange sends it. ``User`` names the validated address
+    (and the person, when a directory gave the name). Needs ``config.activesync``."""
+    if config.activesync is None:
+        raise ValueError(f"{config.source} has no activesync URL")
+    namespace = NS_MOBILESYNC_RESPONSE
+    root = etree.Element(f"{{{NS_RESPONSE}}}Autodiscover", nsmap=_default_namespace(NS_RESPONSE))
+    response = etree.SubElement(
+        root, f"{{{namespace}}}Response", nsmap=_default_namespace(namespace)
+    )
+
+    def add(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
+        element = etree.SubElement(parent, f"{{{namespace}}}{name}")
+        element.text = text
+        return element
+
+    add(response, "Culture", "en:us")
+    user = add(response, "User")
+    if display_name:
+        add(user, "DisplayName", display_name)
+    add(user, "EMailAddress", str(address))
+    server = add(add(add(response, "Action"), "Settings"), "Server")
+    add(server, "Type", "MobileSync")
+    add(server, "Url", config.activesync)
+    add(server, "Name", config.activesync)
     return _serialize(root)
 
 
@@ -194,9 +258,21 @@ def _json(document: dict[str, str]) -> bytes:
     return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def render_v2(config: DomainConfig) -> bytes:
-    """The ``AutodiscoverV1`` answer: the POX URL for this domain."""
-    return _json({"Protocol": V2_PROTOCOL, "Url": v2_pox_url(config)})
+def v2_urls(config: DomainConfig) -> dict[str, str]:
+    """Protocol values the v2 endpoint answers for this domain, with their URLs: the POX
+    URL always, ActiveSync and Ews when the file has them (Microsoft's v2 service
+    answers these names the same way: ``{"Protocol": …, "Url": …}``)."""
+    urls = {V2_PROTOCOL: v2_pox_url(config)}
+    if config.activesync:
+        urls[V2_ACTIVESYNC] = config.activesync
+    if config.ews:
+        urls[V2_EWS] = config.ews
+    return urls
+
+
+def render_v2(config: DomainConfig, protocol: str = V2_PROTOCOL) -> bytes:
+    """The answer for ``protocol`` (one of ``v2_urls``): where that service is."""
+    return _json({"Protocol": protocol, "Url": v2_urls(config)[protocol]})
 
 
 def sanitize_protocol(raw: str) -> str:
@@ -204,13 +280,13 @@ def sanitize_protocol(raw: str) -> str:
     return _NOT_ALNUM.sub("", raw)[:V2_PROTOCOL_MAX_ECHO]
 
 
-def render_v2_invalid_protocol(raw: str) -> bytes:
+def render_v2_invalid_protocol(raw: str, supported: tuple[str, ...] = (V2_PROTOCOL,)) -> bytes:
     """Microsoft's ``InvalidProtocol`` error (docs/autodiscover.md#autodiscover-v2-json),
-    with the value sanitised."""
+    with the value sanitised and the values this domain answers listed."""
     return render_v2_error(
         "InvalidProtocol",
         f"The given protocol value '{sanitize_protocol(raw)}' is invalid. "
-        f"Supported values are '{V2_PROTOCOL}'",
+        f"Supported values are '{', '.join(supported)}'",
     )
 
 

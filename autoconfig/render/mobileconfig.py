@@ -1,8 +1,10 @@
-"""Apple configuration profiles (``.mobileconfig``): one mail account, plus CalDAV/CardDAV.
+"""Apple configuration profiles (``.mobileconfig``): one mail account, plus CalDAV/CardDAV,
+or one Exchange ActiveSync account.
 
 Keys, types and allowed values follow Apple's payload schema (apple/device-management
 ``mdm/profiles``, summarised in docs/apple.md: ``TopLevel``, ``CommonPayloadKeys``,
-``com.apple.mail.managed``, ``com.apple.caldav.account``, ``com.apple.carddav.account``).
+``com.apple.mail.managed``, ``com.apple.caldav.account``, ``com.apple.carddav.account``,
+``com.apple.eas.account``).
 Built with ``plistlib``, never from strings; identifiers are derived from the address,
 so the same input gives the same bytes and a second install replaces the first
 (docs/apple.md#identity).
@@ -18,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from autoconfig.address import AddressError, EmailAddress, normalize_domain
-from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server
+from autoconfig.model import Auth, DomainConfig, Protocol, Security, Server, expand_placeholders
 from autoconfig.phrases import Phrase, Translator, as_phrase, english
 
 # EmailAccountType per incoming protocol (docs/apple.md#mail-payload).
@@ -52,6 +54,7 @@ KIND_PROFILE = "profile"
 KIND_MAIL = "mail"
 KIND_CALDAV = "caldav"
 KIND_CARDDAV = "carddav"
+KIND_EAS = "eas"
 
 MAX_ACCOUNT_NAME_LENGTH = 100
 _REVERSE_DNS = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
@@ -72,12 +75,16 @@ class ProfileOptions:
     ``prefix`` is the reverse-DNS prefix of every PayloadIdentifier (a process setting);
     ``protocol`` picks the incoming server (None: the first one of the domain file);
     ``account_name`` becomes EmailAccountName, the sender's display name;
+    ``activesync`` asks for the ActiveSync account (iOS and visionOS only: Apple's
+    schema has no macOS support for com.apple.eas.account, so it is never mixed into
+    the profile everyone downloads);
     ``translate`` puts the texts the device shows into the visitor's language.
     """
 
     prefix: str
     protocol: Protocol | None = None
     account_name: str | None = None
+    activesync: bool = False  # an Exchange ActiveSync account instead of IMAP/POP3
     translate: Translator = english
 
 
@@ -249,15 +256,46 @@ def _dav_payload(
     return payload
 
 
+def _eas_payload(
+    config: DomainConfig, address: EmailAddress, options: ProfileOptions
+) -> dict[str, Any]:
+    """An Exchange ActiveSync account (com.apple.eas.account.yaml): mail, contacts and
+    calendars in one. iOS takes only the host and always uses the path
+    /Microsoft-Server-ActiveSync (``autoconfig check`` warns about other paths)."""
+    url = config.activesync or ""
+    parts = urlsplit(url)
+    use_ssl = parts.scheme == "https"
+    host = _host(parts.hostname or "")
+    if parts.port is not None and parts.port != (443 if use_ssl else 80):
+        host = f"{host}:{parts.port}"
+    return {
+        "PayloadType": "com.apple.eas.account",
+        "PayloadDisplayName": f"{config.name} (Exchange ActiveSync)",
+        "PayloadDescription": Phrase(
+            "The Exchange ActiveSync account %(address)s at %(provider)s.",
+            address=str(address), provider=config.name,
+        ).translated(options.translate),
+        **_identity(options.prefix, address, KIND_EAS),
+        "EmailAddress": str(address),
+        "Host": host,
+        "SSL": use_ssl,
+        "UserName": expand_placeholders(config.login_template, address),
+    }
+
+
 def build_profile(
     config: DomainConfig, address: EmailAddress, options: ProfileOptions
 ) -> dict[str, Any]:
     """The profile as a plist dictionary (what ``render_mobileconfig`` serialises)."""
-    content = [_mail_payload(config, address, options)]
-    if config.caldav:
-        content.append(_dav_payload(_CALDAV, config.caldav, config, address, options))
-    if config.carddav:
-        content.append(_dav_payload(_CARDDAV, config.carddav, config, address, options))
+    if options.activesync:
+        if config.activesync is None:
+            raise ProfileRequestError(Phrase(
+                "%(provider)s offers no Exchange ActiveSync server", provider=config.name
+            ))
+        content = [_eas_payload(config, address, options)]
+    else:
+        mail = _mail_payload(config, address, options)
+        content = [mail, *_dav_payloads(config, address, options)]
     return {
         "PayloadType": "Configuration",
         "PayloadDisplayName": config.name,
@@ -270,6 +308,17 @@ def build_profile(
         **_identity(options.prefix, address, KIND_PROFILE),
         "PayloadContent": content,
     }
+
+
+def _dav_payloads(
+    config: DomainConfig, address: EmailAddress, options: ProfileOptions
+) -> list[dict[str, Any]]:
+    content = []
+    if config.caldav:
+        content.append(_dav_payload(_CALDAV, config.caldav, config, address, options))
+    if config.carddav:
+        content.append(_dav_payload(_CARDDAV, config.carddav, config, address, options))
+    return content
 
 
 def render_mobileconfig(

@@ -9,8 +9,8 @@ Format: draft-ietf-mailmaint-pacc-02 (the revision whose text and implementation
 could read; -04 is the newest revision published), as docs/pacc.md explains. A text
 protocol (imap, pop3, smtp) is a ``host`` only, meaning implicit TLS on the standard
 port with the email address as login name; servers the format cannot say so are left
-out (``unexpressible`` says why, for ``autoconfig check``). URL protocols (caldav,
-carddav) carry a ``url``.
+out (``unexpressible`` says why, for ``autoconfig check``). URL protocols (jmap, the
+RFC 8620 session resource; caldav, carddav) carry a ``url``.
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def pacc_document(config: DomainConfig, domain: str) -> dict[str, Any]:
         protocol.value: {"host": server.host_for(address)}
         for protocol, server in chosen.items()
     }
+    if config.jmap:
+        protocols["jmap"] = {"url": config.jmap}
     if config.caldav:
         protocols["caldav"] = {"url": config.caldav}
     if config.carddav:

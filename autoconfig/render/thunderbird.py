@@ -71,6 +71,28 @@ def _server(parent: etree._Element, tag: str, server: Server) -> None:
         _pop3(element, server.pop3)
 
 
+# EWS over HTTP(S): Basic authentication, which Thunderbird calls password-cleartext.
+EWS_AUTHENTICATION = "password-cleartext"
+
+
+def _ews(parent: etree._Element, url: str, username: str) -> None:
+    """``incomingServer type="ews"`` as Thunderbird 150+ reads it (readFromXML.sys.mjs,
+    bug 1995836): the URL is what it uses; hostname and port are spelled out as well,
+    because the URL's host is read with its port (``host:8443`` fails the hostname
+    check) and the authentication step needs a hostname. Older versions do not know the
+    type and skip the element, so the document stays valid for them.
+    """
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    element = etree.SubElement(parent, "incomingServer", type="ews")
+    _text(element, "hostname", parts.hostname or "")
+    _text(element, "port", str(parts.port or (443 if https else 80)))
+    _text(element, "socketType", SOCKET_TYPE[Security.TLS if https else Security.NONE])
+    _text(element, "authentication", EWS_AUTHENTICATION)
+    _text(element, "username", username)
+    _text(element, "url", url)
+
+
 def _dav(parent: etree._Element, tag: str, kind: str, url: str) -> None:
     element = etree.SubElement(parent, tag, type=kind)
     _text(element, "username", DAV_USERNAME)
@@ -109,6 +131,8 @@ def render_thunderbird(config: DomainConfig) -> bytes:
         _text(provider, "displayShortName", config.short_name)
     for server in config.incoming:
         _server(provider, "incomingServer", server)
+    if config.ews:  # after the file's own servers: Thunderbird offers it as an alternative
+        _ews(provider, config.ews, config.login_template)
     for server in config.outgoing:
         _server(provider, "outgoingServer", server)
     if config.help_url:

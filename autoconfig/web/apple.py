@@ -30,7 +30,7 @@ from autoconfig.render.mobileconfig import (
 from autoconfig.signing import Signer
 from autoconfig.web.brand import host_brand
 from autoconfig.web.device import Device, device_of
-from autoconfig.web.lookup import address_from, current_snapshot, find_config
+from autoconfig.web.lookup import address_from, current_snapshot, find_config, for_user
 from autoconfig.web.qrcode import qr_svg
 
 blueprint = Blueprint("apple", __name__)
@@ -38,6 +38,7 @@ blueprint = Blueprint("apple", __name__)
 SIGNER_KEY = "autoconfig.signer"
 PROFILE_CONTENT_TYPE = "application/x-apple-aspen-config"
 PROTOCOLS = {"imap": Protocol.IMAP, "pop3": Protocol.POP3}
+ACTIVESYNC = "activesync"  # protocol=activesync: an Exchange ActiveSync profile (iOS)
 REFUSED_PARAMETERS = ("password",)  # never a password in a URL or a profile
 MAX_ECHO_LENGTH = 300
 
@@ -60,6 +61,9 @@ INCOMING_TITLE = Phrase("Incoming mail (%(protocol)s)")
 OUTGOING_TITLE = Phrase("Outgoing mail (%(protocol)s)")
 ALTERNATIVE = Phrase("%(server)s, alternative")
 EITHER = Phrase("%(first)s or %(second)s")
+DOWNLOAD = Phrase("Download the %(protocol)s profile")
+# The ActiveSync profile's link: Apple's com.apple.eas.account has no macOS support.
+DOWNLOAD_EAS = Phrase("Download the Exchange ActiveSync profile (iPhone, iPad)")
 # The page's sections, most useful first for each kind of device; all are always shown.
 SECTION_ORDER: dict[Device, tuple[str, ...]] = {
     Device.IOS: ("profiles", "settings", "apps"),
@@ -93,6 +97,7 @@ class Query:
     address: EmailAddress
     account_name: str | None
     protocol: Protocol | None
+    activesync: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,17 +135,27 @@ def read_query(args: Mapping[str, str]) -> Query:
             reason = Phrase("invalid name: %(reason)s", reason=error.phrase)
             raise FieldError(reason, "name") from None
     raw_protocol = args.get("protocol", "").strip(" ").lower()
-    if raw_protocol and raw_protocol not in PROTOCOLS:
-        raise BadRequestError(Phrase("protocol must be imap or pop3"))
-    return Query(address, name, PROTOCOLS.get(raw_protocol))
+    if raw_protocol and raw_protocol not in (*PROTOCOLS, ACTIVESYNC):
+        raise BadRequestError(Phrase("protocol must be imap, pop3 or activesync"))
+    return Query(address, name, PROTOCOLS.get(raw_protocol), raw_protocol == ACTIVESYNC)
 
 
-def _options(query: Query) -> ProfileOptions:
+def _options(query: Query, name: str | None = None) -> ProfileOptions:
+    """``name``: the person's name from the directory, used when the query gives none."""
     prefix: str = current_app.config["AUTOCONFIG_SETTINGS"].profile_prefix
-    return ProfileOptions(prefix, query.protocol, query.account_name, translator())
+    return ProfileOptions(
+        prefix, query.protocol, query.account_name or name, query.activesync, translator()
+    )
 
 
-def _require_protocol(config: DomainConfig, protocol: Protocol | None) -> None:
+def _require_protocol(config: DomainConfig, query: Query) -> None:
+    if query.activesync:
+        if config.activesync is None:
+            raise ProtocolNotOfferedError(Phrase(
+                "%(provider)s offers no Exchange ActiveSync server", provider=config.name
+            ))
+        return
+    protocol = query.protocol
     try:
         incoming_server(config, protocol)
     except ProfileRequestError as error:
@@ -158,8 +173,10 @@ def profile() -> Response:
     """The profile for one address: signed when the settings name a certificate."""
     query = read_query(request.args)
     config = find_config(current_snapshot(), query.address.domain)
-    _require_protocol(config, query.protocol)
-    body = render_mobileconfig(config, query.address, _options(query))
+    _require_protocol(config, query)
+    user = for_user(config, query.address)
+    name = user.name if user.name is None else _usable_name(user.name)
+    body = render_mobileconfig(user.config, query.address, _options(query, name))
     signer = current_signer()
     if signer is not None:
         body = signer.sign(body)
@@ -169,6 +186,14 @@ def profile() -> Response:
         f'attachment; filename="{query.address.domain}.mobileconfig"'
     )
     return response
+
+
+def _usable_name(name: str) -> str | None:
+    """A name from the directory, if a profile can carry it (else none at all)."""
+    try:
+        return check_account_name(name)
+    except ProfileRequestError:
+        return None
 
 
 def _rows(
@@ -197,7 +222,9 @@ def _rows(
 
 
 def _profile_links(config: DomainConfig, query: Query) -> list[tuple[str, str]]:
-    """Each offered profile, in the page's language (the device shows its texts)."""
+    """Each offered profile (link text, URL), in the page's language (the device shows
+    the profile's texts in it too)."""
+    t = translator()
     links = []
     for word, protocol in PROTOCOLS.items():
         if config.incoming_of(protocol):
@@ -206,7 +233,11 @@ def _profile_links(config: DomainConfig, query: Query) -> list[tuple[str, str]]:
             }
             if query.account_name:
                 args["name"] = query.account_name
-            links.append((protocol.value.upper(), url_for("apple.profile", **args)))
+            text = Phrase(DOWNLOAD.msgid, protocol=protocol.value.upper()).translated(t)
+            links.append((text, url_for("apple.profile", **args)))
+    if config.activesync:  # iPhone and iPad only (com.apple.eas.account has no macOS)
+        args = {"emailaddress": str(query.address), "protocol": ACTIVESYNC, "lang": page_language()}
+        links.append((DOWNLOAD_EAS.translated(t), url_for("apple.profile", **args)))
     return links
 
 
@@ -272,7 +303,8 @@ def page() -> Response:
     try:
         query = read_query(request.args)
         config = find_config(current_snapshot(), query.address.domain)
-        _require_protocol(config, query.protocol)
+        _require_protocol(config, query)
+        config = for_user(config, query.address).config
     except ClientError as error:
         if isinstance(error, FieldError):
             invalid = error.field
@@ -291,6 +323,7 @@ def page() -> Response:
         servers=_rows(INCOMING_TITLE, config.incoming, query.address, t)
         + _rows(OUTGOING_TITLE, config.outgoing, query.address, t),
         profiles=_profile_links(config, query),
+        choose_protocol=all(config.incoming_of(protocol) for protocol in PROTOCOLS.values()),
         qr=Markup(qr_svg(phone_url)),  # noqa: S704 - segno's SVG: path data, no typed text
         signed=current_signer() is not None,
     )

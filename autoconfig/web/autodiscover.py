@@ -31,14 +31,21 @@ from autoconfig.errors import ClientError, UnknownDomainError
 from autoconfig.model import DomainConfig
 from autoconfig.pox import MAX_BODY_BYTES, ErrorCode, PoxError, parse_request
 from autoconfig.render.autodiscover import (
-    V2_PROTOCOL,
+    render_mobilesync_settings,
     render_pox_error,
     render_pox_settings,
     render_v2,
     render_v2_error,
     render_v2_invalid_protocol,
+    v2_urls,
 )
-from autoconfig.web.lookup import address_from, config_from_host, current_snapshot, find_config
+from autoconfig.web.lookup import (
+    address_from,
+    config_from_host,
+    current_snapshot,
+    find_config,
+    for_user,
+)
 
 log = logging.getLogger("autoconfig")
 
@@ -142,9 +149,22 @@ def pox_post(**_segments: str) -> Response:
         config = find_config(current_snapshot(), parsed.address.domain)
     except UnknownDomainError:
         raise PoxError(
-            ErrorCode.ADDRESS_NOT_FOUND, "no mail settings are served for this domain"
+            ErrorCode.ADDRESS_NOT_FOUND,
+            "no mail settings are served for this domain",
+            mobilesync=parsed.mobilesync,
         ) from None
-    return _pox_response(render_pox_settings(config, parsed.address.domain, parsed.address))
+    user = for_user(config, parsed.address)
+    if parsed.mobilesync:
+        if config.activesync is None:  # MS-ASCMD 2.2.1.1: no provider for that schema
+            raise PoxError(
+                ErrorCode.SCHEMA_NOT_AVAILABLE,
+                "no ActiveSync server is served for this domain",
+                mobilesync=True,
+            )
+        return _pox_response(render_mobilesync_settings(user.config, parsed.address, user.name))
+    return _pox_response(
+        render_pox_settings(user.config, parsed.address.domain, parsed.address)
+    )
 
 
 def _domain_from_host(host: str) -> tuple[DomainConfig, str]:
@@ -179,11 +199,17 @@ def _arg(name: str) -> str:
 
 
 def _v2_answer(raw_address: str) -> Response:
+    """The URL of the service ``Protocol`` names (compared in any letter case: Outlook
+    sends ``Autodiscoverv1``); the domain is looked up first, so which protocols it
+    offers decides the answer."""
     protocol = _arg("Protocol")
-    if protocol.lower() != V2_PROTOCOL.lower():
-        return _json_response(render_v2_invalid_protocol(protocol), HTTPStatus.BAD_REQUEST)
     config = find_config(current_snapshot(), address_from(raw_address).domain)
-    return _json_response(render_v2(config))
+    supported = tuple(v2_urls(config))
+    name = next((known for known in supported if known.lower() == protocol.lower()), None)
+    if name is None:
+        body = render_v2_invalid_protocol(protocol, supported)
+        return _json_response(body, HTTPStatus.BAD_REQUEST)
+    return _json_response(render_v2(config, name))
 
 
 @blueprint.get(V2_RULE)

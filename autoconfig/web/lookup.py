@@ -6,6 +6,8 @@ domain everywhere, and every lookup failure is the same clean 400 or 404.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app
 
 from autoconfig.address import (
@@ -15,6 +17,7 @@ from autoconfig.address import (
     normalize_domain,
     parse_address,
 )
+from autoconfig.directory import Directory
 from autoconfig.dns.mx import MxResolver
 from autoconfig.errors import BadRequestError, UnknownDomainError
 from autoconfig.model import DomainConfig
@@ -23,6 +26,7 @@ from autoconfig.state import ConfigStore, Snapshot
 
 STORE_KEY = "autoconfig.store"
 MX_RESOLVER_KEY = "autoconfig.mx_resolver"
+DIRECTORY_KEY = "autoconfig.directory"
 
 
 def current_store() -> ConfigStore:
@@ -86,3 +90,30 @@ def domain_from_host(
     if config is not None:
         return candidates[-1], config
     raise UnknownDomainError(f"no mail settings are served for host {name}")
+
+
+@dataclass(frozen=True, slots=True)
+class UserConfig:
+    """A domain's settings for one address that the client sent.
+
+    ``config`` carries the user's login name when the directory gave one; ``name`` is
+    the person's name from the directory; ``personal`` says the answer depends on the
+    directory (whatever it said), so no shared cache may keep it.
+    """
+
+    config: DomainConfig
+    name: str | None = None
+    personal: bool = False
+
+
+def for_user(config: DomainConfig, address: EmailAddress) -> UserConfig:
+    """``config`` as ``address`` should see it: with the login name from the directory
+    when the file opts in (``directory:``) and the process has one; the file's template
+    otherwise, and whenever the directory does not answer."""
+    directory: Directory | None = current_app.extensions.get(DIRECTORY_KEY)
+    if config.directory is None or directory is None:
+        return UserConfig(config)
+    person = directory.find(config.directory, address)
+    if person is None:
+        return UserConfig(config, personal=True)
+    return UserConfig(config.with_login(person.login), person.name, personal=True)

@@ -55,7 +55,8 @@ def _build_and_install() -> Path:
     wheel = next((scratch / "dist").glob("autoconfig-*.whl"))
     target = scratch / "venv"
     venv.create(target, with_pip=True)
-    _run([str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)])
+    # with the ldap extra, as `make install-wheel` does: the directory tests need it
+    _run([str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{wheel}[ldap]"])
     return target
 
 

@@ -1,4 +1,14 @@
-"""readFromXML.sys.mjs: a clientConfig document as Thunderbird reads it."""
+"""readFromXML.sys.mjs: a clientConfig document as Thunderbird reads it.
+
+Two versions: before 150 (commit 1457122d48) every incoming server needs ``hostname``
+and ``port`` and its type is one of pop3, imap, nntp, exchange; from 150 on (commit
+22b9b4c15b, bug 1995836, version.txt 150.0a1) the types ews and owa are accepted too,
+``hostname`` and ``port`` are optional, a ``<url>`` gives the host (``URL.host``, so
+with a non-default port, which the hostname check refuses) and the socket type (from
+the scheme), ``readAuthentication`` refuses a server without a hostname, and an ews
+server's ``exchangeURL`` is its ``<url>``. The graph type behind the
+``mail.graph.enabled`` preference is not modelled.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +16,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.support.thunderbird_reader import jxon, sanitize
 from tests.support.thunderbird_reader.jsvalues import js_str
@@ -58,13 +69,58 @@ def _pop3_options(view: Any) -> Pop3Options:
     return Pop3Options(leave, days, biff)
 
 
-def _read_server(view: Any, outgoing: bool) -> Server:
+_TYPES_BEFORE_150 = ("pop3", "imap", "nntp", "exchange")
+_TYPES_150 = (*_TYPES_BEFORE_150, "ews", "owa")
+
+
+def _url(value: Any) -> str:
+    """InputSanitizer.url for http(s): the scheme checked, an empty path spelled "/"."""
+    text = js_str(value)
+    if not (text.startswith(("http:", "https:"))):
+        raise ThunderbirdRejects("URL scheme not allowed", value)
+    parts = urlsplit(text)
+    if not parts.hostname:
+        raise ThunderbirdRejects("URL not parseable", value)
+    return text if parts.path else text + "/"
+
+
+def _url_host(url: str) -> str:
+    """``new URL(url).host``: the host, with the port when it is not the scheme's default."""
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port
+    return f"{parts.hostname}" if port in (None, default) else f"{parts.hostname}:{port}"
+
+
+def _read_url(view: Any) -> tuple[str | None, str | None, str | None]:
+    """The 150+ ``<url>`` step: URL, hostname and socket type, or Nones when it fails
+    (Thunderbird logs the error and goes on)."""
+    try:
+        url = _url(jxon.get(view, "url"))
+        hostname = sanitize.hostname(_url_host(url))
+    except ThunderbirdRejects:
+        return None, None, None
+    scheme = urlsplit(url).scheme
+    return url, hostname, XML_SOCKET_TYPES["SSL" if scheme == "https" else "plain"]
+
+
+def _read_server(view: Any, outgoing: bool, version: int) -> Server:
     if outgoing and jxon.get(view, "@type") != "smtp":
         raise ThunderbirdRejects(MSG_OUTGOING_NOT_SMTP)
-    incoming_types = {t: t for t in ("pop3", "imap", "nntp", "exchange")}
-    kind = "smtp" if outgoing else sanitize.translate(jxon.get(view, "@type"), incoming_types)
-    hostname = sanitize.hostname(jxon.get(view, "hostname"))
-    port = sanitize.integer(jxon.get(view, "port"), 1, 65535)
+    modern = version >= 150 and not outgoing
+    types = _TYPES_150 if modern else _TYPES_BEFORE_150
+    known = {t: t for t in types}
+    kind = "smtp" if outgoing else sanitize.translate(jxon.get(view, "@type"), known)
+    hostname: str | None = None
+    port: int | None = None
+    url = socket_type = None
+    if not modern or jxon.has(view, "hostname"):
+        hostname = sanitize.hostname(jxon.get(view, "hostname"))
+    if not modern or jxon.has(view, "port"):
+        port = sanitize.integer(jxon.get(view, "port"), 1, 65535)
+    if modern and jxon.has(view, "url"):
+        url, url_hostname, socket_type = _read_url(view)
+        hostname = url_hostname or hostname
     username = None if outgoing else js_str(jxon.get(view, "username"))
     password = js_str(view["password"]) if jxon.has(view, "password") else None
     error = ThunderbirdRejects("need proper <socketType> in XML")
@@ -74,8 +130,10 @@ def _read_server(view: Any, outgoing: bool) -> Server:
             break
         except ThunderbirdRejects as failure:
             error = failure
-    else:
+    if socket_type is None:
         raise error
+    if hostname is None:  # readAuthentication, 150+
+        raise ThunderbirdRejects(f"No available hostname for server with type {kind}")
     table = XML_OUTGOING_AUTH if outgoing else XML_INCOMING_AUTH
     methods = _auth_methods(view, hostname, kind, table)
     if outgoing and (jxon.has(view, "username") or methods[0] in (AUTH_CLEARTEXT, AUTH_ENCRYPTED)):
@@ -83,17 +141,25 @@ def _read_server(view: Any, outgoing: bool) -> Server:
     pop3 = _pop3_options(view) if kind == "pop3" else None
     auth = methods[0]
     alternatives = tuple(methods)
-    server = Server(kind, hostname, port, socket_type, auth, alternatives, username, password, pop3)
+    exchange_url = None
+    if kind == "ews":
+        with suppress(ThunderbirdRejects):
+            exchange_url = _url(jxon.get(view, "url"))
+    server = Server(
+        kind, hostname, port, socket_type, auth, alternatives, username, password, pop3,
+        url=url, exchange_url=exchange_url,
+    )
     with suppress(ThunderbirdRejects):
         global_server = sanitize.boolean(view, "useGlobalPreferredServer", False)
         server = replace(server, use_global_preferred_server=global_server)
     return server
 
 
-def read_client_config(xml: bytes) -> ClientConfig:
+def read_client_config(xml: bytes, *, version: int = 140) -> ClientConfig:
     """Read a clientConfig document as readFromXML does, or raise :class:`ThunderbirdRejects`
     with Thunderbird's reason (when no incoming or outgoing server is left: the reason the
-    last one was skipped)."""
+    last one was skipped). ``version``: the Thunderbird major version (150 and later read
+    URL-based servers such as ews)."""
     client_config = jxon.get(jxon.load(xml), "clientConfig")
     if not isinstance(client_config, dict) or "emailProvider" not in client_config:
         raise ThunderbirdRejects(MSG_NO_EMAIL_PROVIDER)
@@ -114,7 +180,7 @@ def read_client_config(xml: bytes) -> ClientConfig:
         error = ThunderbirdRejects(f"Need proper <{direction}Server> in XML file")
         for index, view in enumerate(jxon.items(provider, f"{direction}Server")):
             try:
-                servers.append(_read_server(view, direction == "outgoing"))
+                servers.append(_read_server(view, direction == "outgoing", version))
             except ThunderbirdRejects as failure:
                 error = failure
                 skipped.append(SkippedServer(direction, index, str(failure)))

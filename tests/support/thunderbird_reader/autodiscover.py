@@ -1,8 +1,13 @@
-"""ExchangeAutoDiscover.sys.mjs: a POX response (Outlook 2006a schema) as Thunderbird reads it."""
+"""ExchangeAutoDiscover.sys.mjs: a POX response (Outlook 2006a schema) as Thunderbird reads it.
+
+The WEB, EXCH and EXHTTP handling follows the file at commit cf9726f563 (2026-08, 156.0a1),
+unchanged in this respect since the Exchange support of Thunderbird 150.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.support.thunderbird_reader import jxon, sanitize
 from tests.support.thunderbird_reader.jsvalues import UNDEF, falsy, js_str
@@ -44,6 +49,42 @@ def _read_protocol(view: Any, kind: str) -> Server:
     return Server(kind, hostname, port, socket_type, auth, (auth,), username, pop3_options=pop3)
 
 
+_FIELDS = (
+    "type", "hostname", "port", "socket_type", "auth", "username", "pop3_options",
+    "exchange_url", "owa_url",
+)
+
+
+def _url(value: Any) -> str:
+    text = js_str(value)
+    if not text.startswith(("http:", "https:")) or not urlsplit(text).hostname:
+        raise ThunderbirdRejects("URL scheme not allowed", value)
+    return text
+
+
+def _read_exchange(view: Any, kind: str) -> dict[str, Any]:
+    """WEB: ``External`` (else ``Internal``) ``OWAUrl.value`` (so the element needs an
+    attribute, or ``.value`` is undefined); EXCH/EXHTTP: ``EwsUrl``. Each sets the
+    type exchange and the URL's host (and port when the URL names one)."""
+    changes: dict[str, Any] = {"type": "exchange"}
+    if kind == "WEB":
+        urls = jxon.get(view, "External")
+        if urls is UNDEF:
+            urls = jxon.get(view, "Internal")
+        if urls is UNDEF:
+            return {}
+        url = _url(jxon.get(jxon.get(urls, "OWAUrl"), "value"))
+        changes["owa_url"] = url
+    else:
+        url = _url(jxon.get(view, "EwsUrl"))
+        changes["exchange_url"] = url
+    parts = urlsplit(url)
+    changes["hostname"] = sanitize.hostname(parts.hostname)
+    if parts.port is not None:
+        changes["port"] = parts.port
+    return changes
+
+
 def read_autodiscover_pox(xml: bytes) -> AutodiscoverResult:
     """Read a POX response as Thunderbird does (with no login name typed in by the user, so
     a missing LoginName becomes ``%EMAILADDRESS%``). Raises :class:`AutodiscoverErrorResponse`
@@ -66,25 +107,47 @@ def read_autodiscover_pox(xml: bytes) -> AutodiscoverResult:
             url = js_str(jxon.get(account, "RedirectUrl"))
             return AutodiscoverResult("redirectUrl", redirect=url)
         raise ThunderbirdRejects(MSG_NO_AUTODISCOVER)
-    found: dict[str, list[Server]] = {"incoming": [], "outgoing": []}
+    # readAutoDiscoverXML starts from an incoming server of type exchange-to-be: port 443,
+    # SSL, cleartext password, no hostname. WEB, EXCH and EXHTTP change that object in
+    # place (type "exchange", hostname and URLs), whatever it holds by then: a Protocol
+    # of these types after an IMAP one rewrites the IMAP server. IMAP/POP3 take the
+    # place only while it has no hostname; later ones become alternatives.
+    first: dict[str, Any] = {
+        "type": "imap", "hostname": None, "port": 443, "socket_type": SOCKET_SSL,
+        "auth": AUTH_CLEARTEXT, "username": "%EMAILADDRESS%",
+    }
+    alternatives: list[Server] = []
+    outgoing: list[Server] = []
     skipped: list[SkippedServer] = []
     other: list[str] = []
     for index, view in enumerate(jxon.items(account, "Protocol")):
         kind = jxon.get(view, "Type")
+        if kind in ("WEB", "EXCH", "EXHTTP"):
+            try:
+                first.update(_read_exchange(view, str(kind)))
+            except ThunderbirdRejects as failure:
+                skipped.append(SkippedServer("incoming", index, str(failure)))
+            continue
         if kind not in ("IMAP", "POP3", "SMTP"):
             other.append(js_str(kind))
             continue
         direction = "outgoing" if kind == "SMTP" else "incoming"
         try:
-            found[direction].append(_read_protocol(view, str(kind).lower()))
+            server = _read_protocol(view, str(kind).lower())
         except ThunderbirdRejects as failure:
             skipped.append(SkippedServer(direction, index, str(failure)))
+            continue
+        if direction == "outgoing":
+            outgoing.append(server)
+        elif first["hostname"] is None:
+            first = {field: getattr(server, field) for field in _FIELDS}
+        else:
+            alternatives.append(server)
     # AccountConfig.isComplete(): the first incoming server must be whole; with no SMTP
-    # entry the outgoing side is "use the global preferred server". Exchange-only answers
-    # (EXCH, EXHTTP, WEB) are not modelled and count as having no incoming server here.
-    first = [servers[0] for servers in found.values() if servers]
-    if not found["incoming"] or not all(server.port for server in first):
+    # entry the outgoing side is "use the global preferred server".
+    if first["hostname"] is None or (outgoing and not outgoing[0].port):
         raise ThunderbirdRejects("No valid configs found in AutoDiscover XML")
+    auth = first["auth"]
+    incoming = (Server(**first, auth_alternatives=(auth,)), *alternatives)
     verb = "settings" if action is UNDEF else js_str(action)
-    incoming, outgoing = tuple(found["incoming"]), tuple(found["outgoing"])
-    return AutodiscoverResult(verb, incoming, outgoing, None, tuple(skipped), tuple(other))
+    return AutodiscoverResult(verb, incoming, tuple(outgoing), None, tuple(skipped), tuple(other))

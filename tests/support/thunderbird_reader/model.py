@@ -81,7 +81,7 @@ class Server:
 
     type: str
     hostname: str
-    port: int
+    port: int | None  # None: not given (Thunderbird 150+ allows that for URL-based types)
     socket_type: str
     auth: str
     auth_alternatives: tuple[str, ...]
@@ -89,6 +89,9 @@ class Server:
     password: str | None = None
     pop3_options: Pop3Options | None = None
     use_global_preferred_server: bool = False
+    url: str | None = None  # Thunderbird 150+: <url>
+    exchange_url: str | None = None  # EWS endpoint (type ews, or EXCH/EXHTTP EwsUrl in POX)
+    owa_url: str | None = None  # Outlook on the web (POX WEB OWAUrl)
 
 
 @dataclass(frozen=True)
