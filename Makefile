@@ -1,10 +1,13 @@
 # The two commands of the README: `make serve` and `make test`.
 # Both create .venv with the project and its test tools on first use.
+# `make test` also builds the sdist and wheel and installs the wheel (not editable)
+# into $(WHEEL_VENV): the end-to-end tests run the server from there, as users get it.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+WHEEL_VENV ?= .venv-wheel
 
-.PHONY: serve test lint check clean
+.PHONY: serve test lint check clean dist install-wheel image
 
 $(BIN)/autoconfig: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "autoconfig needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -23,8 +26,40 @@ lint: $(BIN)/autoconfig
 check: $(BIN)/autoconfig
 	$(BIN)/autoconfig check domains
 
-test: lint check
-	$(BIN)/python -m pytest
+dist: $(BIN)/autoconfig
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+install-wheel: dist
+	rm -rf $(WHEEL_VENV)
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install --quiet "$$(ls dist/*.whl)[ldap]"
+
+test: lint check install-wheel
+	WHEEL_VENV_UNDER_TEST=$(WHEEL_VENV) $(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(WHEEL_VENV) dist .pytest_cache .mypy_cache .ruff_cache build/image
+
+# The OCI image (Containerfile; README "Container image"): deploy/podman/build-image builds
+# the wheels, the Debian base once per machine (mmdebstrap) and the image with podman.
+# PODMAN_CONF: the containers.conf podman runs with (the shipped one suits hosts where
+# only runc and cgroupfs work; give your own, or /dev/null for podman's defaults).
+IMAGE ?= localhost/autoconfig:latest
+BASE_IMAGE ?= localhost/autoconfig-base:bookworm
+PODMAN_CONF ?= $(CURDIR)/deploy/podman/containers.conf
+
+image: $(BIN)/autoconfig
+	CONTAINERS_CONF=$(PODMAN_CONF) deploy/podman/build-image $(BIN)/python $(IMAGE) $(BASE_IMAGE)
+
+# The settings page's languages: extract the English texts, merge them into every
+# catalog (autoconfig/translations/<lang>/LC_MESSAGES/messages.po; new languages with
+# `pybabel init`), then compile the .mo files the server reads. See README "Languages".
+.PHONY: translations
+translations: $(BIN)/autoconfig
+	$(BIN)/pybabel extract -F babel.cfg -k Phrase --no-location --sort-output \
+		--project autoconfig --msgid-bugs-address "" -o autoconfig/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i autoconfig/translations/messages.pot \
+		-d autoconfig/translations
+	$(BIN)/pybabel compile --statistics -d autoconfig/translations

@@ -7,18 +7,23 @@ Importing this package reads no file and logs nothing; gunicorn runs
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Flask
+from flask import Flask, Response, g, request
 
+from autoconfig import i18n
+from autoconfig.directory import directory_from_settings
 from autoconfig.dns.mx import MxResolver
 from autoconfig.domains.store import ConfigStore
+from autoconfig.metrics import Metrics
 from autoconfig.proxy import TrustedProxyFix
 from autoconfig.resources import templates_dir
 from autoconfig.settings import Settings
 from autoconfig.signing import signer_from_settings
-from autoconfig.web import apple, autodiscover, health, thunderbird
+from autoconfig.web import apple, autodiscover, brand, health, metrics, pacc, thunderbird, wellknown
 from autoconfig.web.errors import register_error_handlers
-from autoconfig.web.lookup import MX_RESOLVER_KEY, STORE_KEY
+from autoconfig.web.lookup import DIRECTORY_KEY, MX_RESOLVER_KEY, STORE_KEY
+from autoconfig.web.policy import register_policy
 
 __all__ = ["create_app"]
 
@@ -48,17 +53,41 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, settings.trusted_proxies
         )
+    counters = app.extensions[metrics.METRICS_KEY] = Metrics()
     app.extensions[STORE_KEY] = ConfigStore(
-        settings.domains_dir, settings.reload_interval, settings.cache_dir
+        settings.domains_dir, settings.reload_interval, settings.cache_dir, observer=counters
     )
     # Inert (no DNS at all) while no loaded file has `mx` patterns; reloads may add some.
     app.extensions[MX_RESOLVER_KEY] = MxResolver(
-        settings.dns_nameserver, settings.dns_timeout, settings.mx_cache_size
+        settings.dns_nameserver, settings.dns_timeout, settings.mx_cache_size,
+        on_lookup=counters.mx_lookup,
     )
     app.extensions[apple.SIGNER_KEY] = signer_from_settings(settings)  # checked once
+    app.extensions[DIRECTORY_KEY] = directory_from_settings(settings.ldap)  # LDAP, optional
     register_error_handlers(app)
+    _count_requests(app, counters)
+    register_policy(app)
+    i18n.init_app(app)  # the settings page's language (translations/ in this package)
     for blueprint in (
-        thunderbird.blueprint, health.blueprint, apple.blueprint, autodiscover.blueprint
+        thunderbird.blueprint, health.blueprint, apple.blueprint, autodiscover.blueprint,
+        pacc.blueprint, wellknown.blueprint, metrics.blueprint, brand.blueprint,
     ):
         app.register_blueprint(blueprint)
     return app
+
+
+def _count_requests(app: Flask, counters: Metrics) -> None:
+    """Time every request and count its answer (error answers too) by family."""
+
+    @app.before_request
+    def _start() -> None:
+        g.autoconfig_started = time.perf_counter()
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        started = g.get("autoconfig_started")
+        if started is not None:
+            counters.request_done(
+                request.endpoint, response.status_code, time.perf_counter() - started
+            )
+        return response

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import idna
 
+from autoconfig.phrases import Phrase, as_phrase
+
 MAX_ADDRESS_LENGTH = 254  # RFC 5321 path limit less the angle brackets
 MAX_LOCAL_LENGTH = 64  # RFC 5321 section 4.5.3.1.1
 
@@ -29,6 +31,10 @@ MAX_DOMAIN_LENGTH = 253
 
 class AddressError(ValueError):
     """A client sent something that is not a usable email address or domain."""
+
+    def __init__(self, message: str | Phrase) -> None:
+        self.phrase = as_phrase(message)  # the settings page shows it in its language
+        super().__init__(str(self.phrase))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +71,9 @@ def normalize_domain(text: str) -> str:
     names skip the (slow, pure-Python) IDNA machinery: for them it only lower-cases.
     """
     if len(text) > MAX_DOMAIN_LENGTH + 1:  # before the cache: no huge keys in it
-        raise AddressError(f"the domain is longer than {MAX_DOMAIN_LENGTH} characters")
+        raise AddressError(Phrase(
+            "the domain is longer than %(count)d characters", count=MAX_DOMAIN_LENGTH
+        ))
     return _normalize_domain(text)
 
 
@@ -73,16 +81,20 @@ def normalize_domain(text: str) -> str:
 def _normalize_domain(text: str) -> str:
     name = text[:-1] if text.endswith(".") else text
     if not name:
-        raise AddressError("the domain is empty")
+        raise AddressError(Phrase("the domain is empty"))
     if _is_plain_ascii(name):
         return name.lower()
     for char in name:
         if unicodedata.category(char)[0] == "C" or char.isspace():
-            raise AddressError(f"the domain contains {describe_char(char)}")
+            raise AddressError(
+                Phrase("the domain contains %(char)s", char=describe_char(char))
+            )
     try:
         encoded = idna.encode(name, uts46=True, std3_rules=True, transitional=False)
     except (idna.IDNAError, UnicodeError) as error:
-        raise AddressError(f"the domain is not a valid domain name ({error})") from None
+        raise AddressError(
+            Phrase("the domain is not a valid domain name (%(detail)s)", detail=str(error))
+        ) from None
     return encoded.decode("ascii").lower()
 
 
@@ -96,34 +108,38 @@ def display_domain(ascii_domain: str) -> str:
 
 def _check_local_part(local: str) -> None:
     if not local:
-        raise AddressError("the part before '@' is empty")
+        raise AddressError(Phrase("the part before '@' is empty"))
     if len(local.encode("utf-8")) > MAX_LOCAL_LENGTH:
-        raise AddressError(f"the part before '@' is longer than {MAX_LOCAL_LENGTH} octets")
+        raise AddressError(Phrase(
+            "the part before '@' is longer than %(count)d octets", count=MAX_LOCAL_LENGTH
+        ))
     if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise AddressError("the part before '@' has a misplaced '.'")
+        raise AddressError(Phrase("the part before '@' has a misplaced '.'"))
     for char in local:
         if char == "." or _ATEXT_ASCII.fullmatch(char):
             continue
         if ord(char) > 0x7F and unicodedata.category(char)[0] not in "CZ":
             continue  # RFC 6531 (SMTPUTF8) lets letters of any script stand here
-        raise AddressError(
-            f"the part before '@' contains {describe_char(char)}, "
-            "which an unquoted address cannot hold"
-        )
+        raise AddressError(Phrase(
+            "the part before '@' contains %(char)s, which an unquoted address cannot hold",
+            char=describe_char(char),
+        ))
 
 
 def parse_address(text: str) -> EmailAddress:
     """Parse an address as a client sends it (``?emailaddress=``, POX, profile form)."""
     if len(text) > MAX_ADDRESS_LENGTH:
-        raise AddressError(f"the address is longer than {MAX_ADDRESS_LENGTH} characters")
+        raise AddressError(Phrase(
+            "the address is longer than %(count)d characters", count=MAX_ADDRESS_LENGTH
+        ))
     if "\ufffd" in text:
-        raise AddressError("the address is not valid UTF-8")
+        raise AddressError(Phrase("the address is not valid UTF-8"))
     if "@" not in text:
-        raise AddressError("the address has no '@'")
+        raise AddressError(Phrase("the address has no '@'"))
     local, _, domain = text.rpartition("@")
     _check_local_part(local)
     if not domain:
-        raise AddressError("the part after '@' is empty")
+        raise AddressError(Phrase("the part after '@' is empty"))
     return EmailAddress(local=local, domain=normalize_domain(domain))
 
 

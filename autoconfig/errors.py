@@ -5,24 +5,29 @@ One hierarchy, one mapping: views raise, they never build error responses.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
+from autoconfig.phrases import Phrase, as_phrase
+
 
 class ClientError(Exception):
     """Something the client sent that we cannot answer; never a 500."""
 
-    status = 400
+    status: int = HTTPStatus.BAD_REQUEST
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Phrase) -> None:
+        self.phrase = as_phrase(message)  # what the settings page translates
+        self.message = str(self.phrase)  # English, for plain-text answers and logs
+        super().__init__(self.message)
 
 
 class BadRequestError(ClientError):
     """Malformed input: an address, a parameter, a header."""
 
-    status = 400
+    status = HTTPStatus.BAD_REQUEST
 
 
 class UnknownDomainError(ClientError):
     """A well-formed domain that this server does not serve."""
 
-    status = 404
+    status = HTTPStatus.NOT_FOUND

@@ -1,24 +1,15 @@
 """gunicorn settings used by ``autoconfig serve`` (and so by the systemd unit).
 
-Command-line options override these; the AUTOCONFIG_* variables below tune a
-deployment without editing the file. Worker class and count were chosen by
-measurement (bench/run.py, README "Benchmarks"); see the comments below.
+What a deployment tunes (bind address, workers, worker class, threads, trusted
+forwarders) comes from the ``AUTOCONFIG_*`` variables, declared and checked once in
+``autoconfig/settings.py``; ``autoconfig serve`` hands them to gunicorn. This file holds
+what does not change between deployments. Worker class and count were chosen by
+measurement (bench/run.py, README "Benchmarks"): one gthread process per core with four
+threads, so a thread waiting for an MX lookup does not stop its process.
 """
 
-import os
+from typing import Any
 
-bind = os.environ.get("AUTOCONFIG_BIND", "127.0.0.1:8000")
-# Measured with bench/run.py on 2 cores, directly and behind nginx, at 32 and 256
-# connections (README "Benchmarks"): gthread 2x4 served more than sync x2 at 256
-# connections, and on the shared test machine neither was steadier than the other
-# (rounds swung by 20 % to 200 % for both, and for a bare Flask app too). gthread
-# also wins on what the bench does not load: a thread waiting for an MX lookup (up to
-# AUTOCONFIG_DNS_TIMEOUT s) does not stop its process, and nginx's upstream keepalive
-# is honoured. So: one process per core, four threads each.
-worker_class = os.environ.get("AUTOCONFIG_WORKER_CLASS", "gthread")
-workers = int(os.environ.get("AUTOCONFIG_WORKERS") or os.cpu_count() or 2)
-# (gunicorn turns sync into gthread when threads > 1, so sync gets exactly one.)
-threads = int(os.environ.get("AUTOCONFIG_THREADS", "4")) if worker_class == "gthread" else 1
 # Load the domain files once in the master: errors show once, workers share the memory.
 # (`autoconfig serve` builds the app itself; the master also watches the files and
 # replaces the workers after a reload: autoconfig/gunicorn_app.py.)
@@ -37,8 +28,14 @@ logger_class = "autoconfig.gunicorn_logging.AddressFreeLogger"
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
-# X-Forwarded-Proto is believed only from these peers (nginx on the same host).
-forwarded_allow_ips = os.environ.get("AUTOCONFIG_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # gunicorn's control socket lives at one fixed path per user, so several instances
 # (replicas, tests) would fight over it; reloads go through signals (HUP) instead.
 control_socket_disable = True
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker ended: drop its live gauges from /metrics (prometheus_client's
+    multiprocess mode); its counters stay counted."""
+    from autoconfig.metrics import worker_exited  # noqa: PLC0415 - only in the master
+
+    worker_exited(worker.pid)

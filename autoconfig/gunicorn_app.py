@@ -29,14 +29,15 @@ SETTINGS_FILE = Path(__file__).resolve().parent / "gunicorn.conf.py"
 
 
 class GunicornSettingsError(ValueError):
-    """The gunicorn settings (file or AUTOCONFIG_* variables) cannot be used."""
+    """The gunicorn settings file cannot be used (the AUTOCONFIG_* variables are checked in
+    autoconfig/settings.py before it is read)."""
 
 
 def read_settings(path: Path = SETTINGS_FILE) -> dict[str, Any]:
     """The public names ``gunicorn.conf.py`` defines, evaluated as gunicorn would."""
     try:
         namespace = runpy.run_path(str(path))
-    except Exception as error:  # a bad AUTOCONFIG_* value raises inside the file
+    except Exception as error:  # an edited file that no longer runs
         raise GunicornSettingsError(f"{path.name}: {error}") from None
     return {key: value for key, value in namespace.items() if not key.startswith("_")}
 

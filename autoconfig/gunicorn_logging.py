@@ -15,8 +15,9 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-# Autodiscover v2 carries the address as the last path segment (SPEC.md 2.6);
-# paths are case-insensitive there (SPEC.md 5.5), so is the mask.
+# Autodiscover v2 carries the address as the last path segment
+# (docs/autodiscover.md#autodiscover-v2-json); paths are case-insensitive there
+# (docs/http.md#routing), so is the mask.
 _ADDRESS_IN_PATH = re.compile(r"^(/autodiscover/autodiscover\.json/v1\.0/).+", re.IGNORECASE)
 MASK = "<address>"
 # Header atoms a log format may still name, e.g. %({user-agent}i)s; all others are dropped.

@@ -1,19 +1,21 @@
 """Warnings about valid domain files: what real clients will do with them.
 
-Each rule cites the client behaviour it predicts (SPEC.md). Errors make a file
+Each rule cites the client behaviour it predicts (the pages under docs/). Errors make a file
 unusable; these findings leave it served but tell the admin what to expect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from autoconfig.domains.load import Finding, KeyPath, LoadedFile, format_key_path
-from autoconfig.domains.records import STANDARD_PORTS, Auth, Security, Server
+from autoconfig.domains.records import STANDARD_PORTS, Auth, Protocol, Security, Server
 from autoconfig.render.mobileconfig import apple_auth
+from autoconfig.render.pacc import chosen_servers
 from autoconfig.thunderbird_oauth import thunderbird_oauth2_issuer
 
-# Methods Thunderbird rejects on an incoming server (SPEC.md 1.3).
+# Methods Thunderbird rejects on an incoming server (docs/thunderbird.md#authentication).
 _TB_INCOMING_REJECTS = {Auth.NONE, Auth.CLIENT_CERT}
 _PASSWORD_METHODS = {Auth.PASSWORD, Auth.PASSWORD_ENCRYPTED, Auth.NTLM, Auth.GSSAPI}
 
@@ -30,14 +32,16 @@ def _server_findings(key_path: KeyPath, server: Server) -> Iterator[tuple[KeyPat
     if server.security is Security.NONE:
         yield (*key_path, "security"), (
             "security: none sends passwords and mail in clear text; Thunderbird for Android"
-            " (K-9) rejects the whole document when any server is plain (SPEC.md 1.2)"
+            " (K-9) rejects the whole document when any server is plain"
+            " (docs/thunderbird.md#thunderbird-for-android)"
         )
     if not server.is_standard_port:
         expected = STANDARD_PORTS[(server.protocol, server.security)]
         yield (*key_path, "port"), (
             f"port {server.port} is not the standard port for {server.protocol} with"
             f" {server.security} ({expected}); Thunderbird's Autodiscover reader and Apple"
-            " devices choose TLS or STARTTLS by port (SPEC.md 2.3, 3.2)"
+            " devices choose TLS or STARTTLS by port (docs/autodiscover.md#encryption,"
+            " docs/apple.md#tls)"
         )
     if server.port == 25 and not incoming:
         yield (*key_path, "port"), (
@@ -51,12 +55,12 @@ def _server_findings(key_path: KeyPath, server: Server) -> Iterator[tuple[KeyPat
             yield (*key_path, "auth"), (
                 "oauth2 with no password method after it: Thunderbird has no OAuth2 provider"
                 f" for {server.host} and skips this server; add 'password' after 'oauth2'"
-                " (SPEC.md 1.3)"
+                " (docs/thunderbird.md#oauth2)"
             )
     if incoming and any(method in _TB_INCOMING_REJECTS for method in auth):
         yield (*key_path, "auth"), (
             "Thunderbird does not accept 'none' or 'client-cert' on an incoming server and"
-            " skips it (SPEC.md 1.3)"
+            " skips it (docs/thunderbird.md#authentication)"
         )
     if not server.username_depends_on_address and Auth.NONE not in auth:
         yield (*key_path, "username"), (
@@ -66,24 +70,26 @@ def _server_findings(key_path: KeyPath, server: Server) -> Iterator[tuple[KeyPat
 
 
 def _apple_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
-    """What an Apple profile cannot say as the file does (SPEC.md 3.2, 3.3)."""
+    """What an Apple profile cannot say as the file does (docs/apple.md#authentication,
+    #caldav-and-carddav)."""
     for key_path, server in _servers(loaded):
         if not apple_auth(server.auth)[1]:
             yield (*key_path, "auth"), (
                 f"Apple profiles cannot express {', '.join(server.auth)}; the profile asks for"
-                " a password (EmailAuthPassword), so the server must accept one (SPEC.md 3.2)"
+                " a password (EmailAuthPassword), so the server must accept one"
+                " (docs/apple.md#authentication)"
             )
     for key in ("caldav", "carddav"):
         url = getattr(loaded.config, key)
         if url is not None and url.startswith("http:"):
             yield (key,), (
                 f"{key} uses http://: Apple devices and other clients send the password"
-                " unencrypted (CalDAVUseSSL/CardDAVUseSSL false, SPEC.md 3.3)"
+                " unencrypted (CalDAVUseSSL/CardDAVUseSSL false, docs/apple.md#caldav-and-carddav)"
             )
 
 
 def _mx_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
-    """``mx`` patterns that would serve far more domains than intended (SPEC.md 4.2)."""
+    """``mx`` patterns that would serve far more domains than intended (docs/dns.md#mx-hosting)."""
     for index, pattern in enumerate(loaded.config.mx):
         if pattern.startswith("*.") and "." not in pattern[2:]:
             yield ("mx", index), (
@@ -92,6 +98,84 @@ def _mx_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
             )
         if pattern in loaded.config.mx[:index]:
             yield ("mx", index), f"{pattern!r} is listed twice"
+
+
+# The one path phones use: iOS takes only the host (com.apple.eas.account.yaml has Host,
+# no URL) and Android's Exchange clients likewise build https://<host> plus this path
+# (MS-ASHTTP 2.2.1.1.1: the path is the "ActiveSync virtual directory", this one in
+# every example and on every Exchange server).
+ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync"
+
+
+def _groupware_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
+    """Groupware URLs that some clients will not follow as written."""
+    config = loaded.config
+    if config.activesync is not None:
+        parts = urlsplit(config.activesync)
+        path = parts.path.rstrip("/")
+        if path.lower().endswith(".asmx") or "/ews/" in f"{path.lower()}/":
+            yield ("activesync",), (
+                f"{config.activesync} looks like an EWS URL, not ActiveSync; Autodiscover's"
+                " ASUrl is the Availability service (EWS), not ActiveSync, which lives at"
+                f" {ACTIVESYNC_PATH}"
+            )
+        elif path.lower() != ACTIVESYNC_PATH.lower():
+            yield ("activesync",), (
+                f"Android and iOS ActiveSync clients use only the host and always the path"
+                f" {ACTIVESYNC_PATH}; {path or '/'} needs a rewrite to it on the server"
+            )
+        if parts.scheme == "http":
+            yield ("activesync",), "activesync uses http://: phones send the password unencrypted"
+    for key in ("ews", "owa"):
+        url = getattr(config, key)
+        if url is not None and url.startswith("http:"):
+            yield (key,), f"{key} uses http://: clients send the password unencrypted"
+    if config.owa is not None and config.ews is None:
+        yield ("owa",), (
+            "owa without ews: Thunderbird reads the Autodiscover answer as an Exchange"
+            " account with no EWS URL, which only an add-on can use; add ews if the"
+            " server speaks it"
+        )
+
+
+def _pacc_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
+    """A PACC document without an incoming or an outgoing server sets up no account.
+
+    PACC (draft-ietf-mailmaint-pacc, docs/pacc.md) says only a host: implicit TLS on the
+    standard port, the address as login name, password or oauth-public.
+    """
+    config = loaded.config
+    chosen, skipped = chosen_servers(config)
+    for direction, protocols in (("incoming", (Protocol.IMAP, Protocol.POP3)),
+                                 ("outgoing", (Protocol.SMTP,))):
+        if any(p in chosen for p in protocols):
+            continue
+        reasons = "; ".join(
+            f"{s.server.host}:{s.server.port}: {s.reason}"
+            for s in skipped if s.server.protocol in protocols
+        )
+        yield (direction,), (
+            f"no {direction} server PACC can express, so PACC clients get no usable {direction}"
+            f" entry ({reasons}); offer implicit TLS on the standard port with %EMAILADDRESS%"
+            " as username (docs/pacc.md)"
+        )
+
+
+def _oauth2_block_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
+    """``auth: oauth2`` with no ``oauth2:`` block, and the other way round."""
+    config = loaded.config
+    uses = [(key, server) for key, server in _servers(loaded) if Auth.OAUTH2 in server.auth]
+    if config.oauth2 is None:
+        for key_path, server in uses:
+            if thunderbird_oauth2_issuer(server.host, server.protocol.value) is None:
+                yield (*key_path, "auth"), (
+                    "oauth2 without an oauth2: block: PACC and clientConfig 1.2 clients"
+                    " learn no issuer, so they cannot use it; add oauth2: with issuer"
+                )
+    elif not uses:
+        yield ("oauth2",), (
+            "no server lists oauth2 in its auth, so no client uses this block"
+        )
 
 
 def lint(loaded: LoadedFile) -> list[Finding]:
@@ -105,6 +189,9 @@ def lint(loaded: LoadedFile) -> list[Finding]:
         for at, message in _apple_findings(loaded)
     ] + [
         Finding(loaded.path, loaded.line_of(at), format_key_path(at), message, "warning")
-        for at, message in _mx_findings(loaded)
+        for at, message in (
+            *_mx_findings(loaded), *_groupware_findings(loaded), *_pacc_findings(loaded),
+            *_oauth2_block_findings(loaded),
+        )
     ]
 

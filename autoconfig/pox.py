@@ -1,10 +1,10 @@
 """Reading an Autodiscover POX request safely: bytes in, a validated address or a POX error out.
 
 Anyone can POST to an Autodiscover URL, so the body is hostile until proven
-otherwise (SPEC.md 5.1): a DOCTYPE is refused outright, the lxml parser
+otherwise (docs/http.md#parsing-xml-safely): a DOCTYPE is refused outright, the lxml parser
 resolves no entity, loads no DTD, touches no network and keeps libxml2's size
 limits, and every check failure is a ``PoxError`` carrying the Autodiscover
-ErrorCode (SPEC.md 2.4) and the HTTP status the view answers with. Nothing
+ErrorCode (docs/autodiscover.md#errors) and the HTTP status the view answers with. Nothing
 from the request ends up in an error: reasons are fixed texts.
 """
 
@@ -18,7 +18,8 @@ from lxml import etree
 from autoconfig.address import AddressError, EmailAddress, parse_address
 from autoconfig.errors import ClientError
 
-# Namespaces and schema names (SPEC.md 2.2, 2.3, 2.5; MS-OXDSCLI, MS-ASCMD 2.2.3.1).
+# Namespaces and schema names (docs/autodiscover.md#request, #settings-response, #activesync;
+# MS-OXDSCLI, MS-ASCMD 2.2.3.1).
 _SCHEMAS = "http://schemas.microsoft.com/exchange/autodiscover"
 NS_RESPONSE = f"{_SCHEMAS}/responseschema/2006"
 NS_OUTLOOK_REQUEST = f"{_SCHEMAS}/outlook/requestschema/2006"
@@ -26,12 +27,12 @@ NS_OUTLOOK_RESPONSE = f"{_SCHEMAS}/outlook/responseschema/2006a"
 NS_MOBILESYNC_REQUEST = f"{_SCHEMAS}/mobilesync/requestschema/2006"
 NS_MOBILESYNC_RESPONSE = f"{_SCHEMAS}/mobilesync/responseschema/2006"
 
-# A real request is under 1 KiB (SPEC.md 2.2); anything far bigger is not a client.
+# A real request is under 1 KiB (docs/autodiscover.md#request); anything far bigger is not a client.
 MAX_BODY_BYTES = 64 * 1024
 
 
 class ErrorCode(IntEnum):
-    """Autodiscover ErrorCode values we answer with (SPEC.md 2.4, MS-OXDSCLI)."""
+    """Autodiscover ErrorCode values we answer with (docs/autodiscover.md#errors, MS-OXDSCLI)."""
 
     ADDRESS_NOT_FOUND = 500
     INVALID_REQUEST = 600
@@ -49,7 +50,7 @@ ERROR_MESSAGES: dict[ErrorCode, str] = {
 
 # HTTP status per ErrorCode, the one place that decides it (README "Outlook").
 # 500 and 601 are well-formed questions with a definite answer: HTTP 200 with the
-# error in the body, as Exchange does (SPEC.md 2.4, MS-ASCMD 4.2.4), so clients read
+# error in the body, as Exchange does (docs/autodiscover.md#errors, MS-ASCMD 4.2.4), so clients read
 # it instead of trying the next URL. 600 is a request no client sends: 400, so the
 # sender (or a scanner) sees plain HTTP failure; the body is still a POX Error.
 # 603 is our own bug, never the client's.
@@ -65,7 +66,7 @@ class PoxError(ClientError):
     """An Autodiscover request we answer with a POX ``Error`` body.
 
     ``reason`` is a fixed text for ``DebugData`` (never request content);
-    ``mobilesync`` selects the ActiveSync response shape (SPEC.md 2.5).
+    ``mobilesync`` selects the ActiveSync response shape (docs/autodiscover.md#activesync).
     """
 
     def __init__(
@@ -85,9 +86,11 @@ class PoxError(ClientError):
 
 @dataclass(frozen=True, slots=True)
 class PoxRequest:
-    """A valid Outlook (2006a) request: all we keep of it is the validated address."""
+    """A valid request: the validated address, and whether it is an ActiveSync
+    (``mobilesync``) request, answered in MS-ASCMD's shape instead of Outlook's."""
 
     address: EmailAddress
+    mobilesync: bool = False
 
 
 def _invalid(reason: str) -> PoxError:
@@ -143,9 +146,11 @@ def parse_request(body: bytes) -> PoxRequest:
 
     Order of checks: well-formed XML without DOCTYPE; root ``Autodiscover`` in
     the Outlook or ActiveSync request namespace; exactly one ``Request``; an
-    ``AcceptableResponseSchema`` we provide (else 601: we have no ActiveSync);
-    then one well-formed ``EMailAddress``. ``LegacyDN`` is ignored: it names an
-    Exchange directory entry, which a server without Exchange cannot resolve.
+    ``AcceptableResponseSchema`` we provide: Outlook 2006a, or mobilesync for a
+    mobilesync request (else 601); then one well-formed ``EMailAddress``. Whether a
+    mobilesync request gets settings or a 601 depends on the domain file (the view).
+    ``LegacyDN`` is ignored: it names an Exchange directory entry, which a server
+    without Exchange cannot resolve.
     """
     root = _parse_xml(body)
     name = etree.QName(root)
@@ -162,17 +167,26 @@ def parse_request(body: bytes) -> PoxRequest:
     if not schema:
         raise _invalid("the request has no AcceptableResponseSchema")
     mobilesync = namespace == NS_MOBILESYNC_REQUEST or schema == NS_MOBILESYNC_RESPONSE
-    if mobilesync or schema != NS_OUTLOOK_RESPONSE:
+    wanted = NS_MOBILESYNC_RESPONSE if namespace == NS_MOBILESYNC_REQUEST else NS_OUTLOOK_RESPONSE
+    if schema != wanted:
         raise PoxError(
             ErrorCode.SCHEMA_NOT_AVAILABLE,
-            "only the Outlook 2006a response schema is provided here",
+            "only the Outlook 2006a and mobilesync response schemas are provided here",
             mobilesync=mobilesync,
         )
+    try:
+        address = _address(request, namespace)
+    except PoxError as error:  # answered in the shape the client reads
+        error.mobilesync = mobilesync
+        raise
+    return PoxRequest(address, mobilesync)
+
+
+def _address(request: etree._Element, namespace: str) -> EmailAddress:
     text = _only_text(request, namespace, "EMailAddress")
     if not text:
         raise _invalid("the request has no EMailAddress")
     try:
-        address = parse_address(text)
+        return parse_address(text)
     except AddressError:
         raise _invalid("the EMailAddress is not a valid email address") from None
-    return PoxRequest(address)

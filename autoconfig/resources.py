@@ -30,22 +30,26 @@ def _source_checkout_templates() -> Path | None:
     return None
 
 
+_REINSTALL = (
+    "this installation of autoconfig is incomplete (reinstall it from a wheel or sdist"
+    " built with `python -m build`)"
+)
+
+
+def checked_templates(folder: Path) -> Path:
+    """``folder`` if it holds every required template, else a message naming what lacks."""
+    if not folder.is_dir():
+        raise ResourcesMissingError(f"{folder}: no templates folder; {_REINSTALL}")
+    missing = [name for name in REQUIRED_TEMPLATES if not (folder / name).is_file()]
+    if missing:
+        raise ResourcesMissingError(f"{folder}: missing {', '.join(missing)}; {_REINSTALL}")
+    return folder
+
+
 def templates_dir() -> Path:
-    """The folder holding the HTML templates, checked for every required file."""
-    candidates = [PACKAGE_DIR / "templates"]
+    """The folder holding the HTML templates: the package's, else a source checkout's."""
+    packaged = PACKAGE_DIR / "templates"
     checkout = _source_checkout_templates()
-    if checkout is not None:
-        candidates.append(checkout)
-    for folder in candidates:
-        if folder.is_dir():
-            missing = [name for name in REQUIRED_TEMPLATES if not (folder / name).is_file()]
-            if missing:
-                raise ResourcesMissingError(
-                    f"{folder}: missing {', '.join(missing)}; this installation of autoconfig is"
-                    " incomplete (reinstall it from a wheel or sdist built with `python -m build`)"
-                )
-            return folder
-    raise ResourcesMissingError(
-        f"{PACKAGE_DIR / 'templates'}: no templates folder; this installation of autoconfig is"
-        " incomplete (reinstall it from a wheel or sdist built with `python -m build`)"
-    )
+    if packaged.is_dir() or checkout is None:
+        return checked_templates(packaged)
+    return checked_templates(checkout)

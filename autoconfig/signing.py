@@ -1,7 +1,7 @@
 """CMS signing of Apple profiles, and the start-up check of the signing files.
 
 A signed profile is CMS SignedData, DER, with the plist embedded and the signer's
-chain included, so iOS can show it as Verified (SPEC.md 3.4 and 5.6). Everything that
+chain included, so iOS can show it as Verified (docs/apple.md#signing). Everything that
 can be wrong with the files (unreadable, not PEM, key not matching, expired) is found
 once, when the server starts, and stops it with a message naming the setting.
 """
@@ -51,7 +51,8 @@ class Signer:
         builder = builder.add_signer(self.certificate, self.key, hashes.SHA256())
         for certificate in self.chain:
             builder = builder.add_certificate(certificate)
-        # Binary: sign the plist as it is, no MIME canonicalisation of line ends (SPEC.md 5.6).
+        # Binary: sign the plist as it is, no MIME canonicalisation of line ends
+        # (docs/apple.md#signing).
         return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
 
 

@@ -1,14 +1,37 @@
-"""Shared fixtures: the real server on the bundled domains, and paths."""
+"""Shared fixtures: the real server on the bundled domains, the app in-process, the CLI."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
+from autoconfig import create_app
+from autoconfig.settings import Settings
+from tests.support.cli import CliResult, run_cli
 from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer, run_server
+
+
+@pytest.fixture
+def app() -> Flask:
+    """The app of this checkout in-process, on the bundled domains (no reload thread)."""
+    return create_app(Settings.from_env({"AUTOCONFIG_RELOAD_INTERVAL": "0"}).with_domains(DOMAINS))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Flask's test client for ``app``: requests without a socket."""
+    return app.test_client()
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    """Run ``autoconfig ARGS`` in-process (tests/support/cli.py)."""
+    return run_cli
 
 
 @pytest.fixture(scope="session")

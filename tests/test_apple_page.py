@@ -30,8 +30,8 @@ from tests.support.server import RunningServer
 from tests.support.system import require_program
 
 PHONE = (390, 844)  # CSS pixels of a current iPhone
-CSP = ("default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none';"
-       " frame-ancestors 'none'")
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
+       " base-uri 'none'; frame-ancestors 'none'")
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from exchangelib.autodiscover.properties import Autodiscover
@@ -22,6 +19,7 @@ from lxml import etree
 from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE, NS_RESPONSE
 from autoconfig.render.autodiscover import render_pox_settings
+from tests.support.cli import run_cli
 from tests.support.http import Reply, request
 from tests.support.paths import DOMAINS, TEST_DATA
 from tests.support.server import RunningServer
@@ -33,7 +31,8 @@ from tests.support.thunderbird_reader import (
 )
 
 REQUESTS = TEST_DATA / "autodiscover" / "requests"
-OUTLOOK_PATH = "/Autodiscover/Autodiscover.xml"  # what Outlook really sends (SPEC.md 2.1)
+# What Outlook really sends (docs/autodiscover.md#discovery).
+OUTLOOK_PATH = "/Autodiscover/Autodiscover.xml"
 NS = {"a": NS_RESPONSE, "r": NS_OUTLOOK_RESPONSE, "m": NS_MOBILESYNC_RESPONSE}
 REQUEST_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
 TIME = re.compile(r"^\d\d:\d\d:\d\d(\.\d+)?$")
@@ -97,7 +96,8 @@ def test_outlook_request_gets_the_domain_files_settings(bundled_server: RunningS
     assert reply.status == 200
     assert reply.header("Cache-Control") == "no-store"
     document = xml(reply)
-    # Namespaces exactly as SPEC.md 2.3: default on Autodiscover, re-declared on Response.
+    # Namespaces exactly as docs/autodiscover.md#settings-response: default on
+    # Autodiscover, re-declared on Response.
     assert document.tag == f"{{{NS_RESPONSE}}}Autodiscover"
     assert document.nsmap == {None: NS_RESPONSE}
     response = document[0]
@@ -151,7 +151,8 @@ def test_thunderbird_reads_the_settings(
     incoming: list[tuple[str, int, str]],
     outgoing: list[tuple[str, int, str]],
 ) -> None:
-    # Thunderbird's own request: lower-case path, charset, Basic auth (SPEC.md 2.1).
+    # Thunderbird's own request: lower-case path, charset, Basic auth
+    # (docs/autodiscover.md#discovery).
     token = base64.b64encode(f"{address}:hunter2".encode()).decode()
     reply = post(
         bundled_server, outlook_request(address), path="/autodiscover/autodiscover.xml",
@@ -227,7 +228,8 @@ def test_legacy_dn_is_ignored_for_the_address(bundled_server: RunningServer) -> 
 
 def test_unknown_domain_is_error_500_with_http_200(bundled_server: RunningServer) -> None:
     reply = post(bundled_server, (REQUESTS / "unknown-domain.xml").read_bytes())
-    assert reply.status == 200  # SPEC.md 2.4: the client reads the error, not "next URL"
+    # docs/autodiscover.md#errors: the client reads the error, not "next URL".
+    assert reply.status == 200
     document = xml(reply)
     assert error_code(document) == "500"
     error = document.xpath("/a:Autodiscover/a:Response/a:Error", namespaces=NS)[0]
@@ -271,7 +273,8 @@ def test_activesync_request_gets_601_in_the_mobilesync_shape(
     reply = post(bundled_server, (REQUESTS / "mobilesync.xml").read_bytes())
     assert reply.status == 200
     document = xml(reply)
-    # MS-ASCMD 4.2.4 (SPEC.md 2.5): Response re-declared in the mobilesync namespace.
+    # MS-ASCMD 4.2.4 (docs/autodiscover.md#activesync): Response re-declared in the
+    # mobilesync namespace.
     assert document[0].nsmap[None] == NS_MOBILESYNC_RESPONSE
     assert error_code(document, "m") == "601"
     assert not document.xpath("//r:*", namespaces=NS)  # never the Outlook 2006a payload
@@ -329,12 +332,9 @@ def test_cli_render_outlook_prints_the_bytes_the_server_sends(
     bundled_server: RunningServer,
 ) -> None:
     served = post(bundled_server, outlook_request("alice@example.com")).body
-    printed = subprocess.run(
-        [str(Path(sys.executable).with_name("autoconfig")), "render", "outlook",
-         "alice@example.com", "--domains", str(DOMAINS)],
-        capture_output=True, check=True, timeout=60,
-    ).stdout
-    assert printed == served
+    printed = run_cli("render", "outlook", "alice@example.com", "--domains", str(DOMAINS))
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout_bytes == served
 
 
 @pytest.mark.parametrize(
@@ -343,12 +343,9 @@ def test_cli_render_outlook_prints_the_bytes_the_server_sends(
      ("no-at-sign", "the address has no '@'")],
 )
 def test_cli_render_outlook_refuses_cleanly(address: str, message: str) -> None:
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("autoconfig")), "render", "outlook", address,
-         "--domains", str(DOMAINS)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert result.returncode == 1  # DESIGN: 1 for bad input, with a message
+    result = run_cli("render", "outlook", address, "--domains", str(DOMAINS))
+    # README "The `autoconfig` command": 1 for bad input, with a message.
+    assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""

@@ -8,10 +8,10 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.support.cli import run_cli
 from tests.support.http import request
 from tests.support.paths import DOMAINS, TEST_DATA
 from tests.support.server import RunningServer
-from tests.test_domain_files import run_cli
 
 
 def test_render_thunderbird_prints_the_exact_bytes_the_server_sends(

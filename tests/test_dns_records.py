@@ -1,4 +1,4 @@
-"""``autoconfig dns records``: what a served domain should publish (SPEC.md section 4).
+"""``autoconfig dns records``: what a served domain should publish (docs/dns.md).
 
 The pure derivation is checked record by record; then the printed zone snippet is
 loaded into a real nsd and ``dns check`` must find nothing wrong with it.
@@ -7,7 +7,6 @@ loaded into a real nsd and ``dns check`` must find nothing wrong with it.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import dns.zone
@@ -16,9 +15,9 @@ import pytest
 from autoconfig.dns.records import records_for, srv_targets, zone_snippet
 from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.domains.registry import load_directory
+from tests.support.cli import CliResult, run_cli
 from tests.support.dns_server import run_nsd, zone_header
 from tests.support.paths import DOMAINS, TEST_DATA
-from tests.support.server import AUTOCONFIG
 
 DNS_DOMAINS = TEST_DATA / "dns" / "domains"
 PROVIDER_ZONE = TEST_DATA / "dns" / "zones" / "provider.test.zone"
@@ -35,10 +34,8 @@ def rows(config: DomainConfig, domain: str, server_host: str = SERVER) -> set[tu
     return {(r.name, r.rdtype, r.value) for r in records_for(config, domain, server_host)}
 
 
-def autoconfig_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(AUTOCONFIG), *args], capture_output=True, text=True, timeout=60, check=False
-    )
+def autoconfig_cli(*args: str) -> CliResult:
+    return run_cli(*args)
 
 
 def test_records_of_a_provider_with_imap_pop3_and_both_submission_ports() -> None:
@@ -52,6 +49,14 @@ def test_records_of_a_provider_with_imap_pop3_and_both_submission_ports() -> Non
         ("_pop3s._tcp.example.com.", "SRV", "1 1 995 mail.example.com."),
         ("_pop3._tcp.example.com.", "SRV", "0 0 0 ."),
         ("_autodiscover._tcp.example.com.", "SRV", "0 1 443 config.provider.test."),
+        ("ua-auto-config.example.com.", "CNAME", "config.provider.test."),
+        # SHA-256 of the PACC document of domains/example.com.yaml: edit it, and this changes.
+        ("_ua-auto-config.example.com.", "TXT",
+         '"v=UAAC1; a=sha256; d=9SyHArU2gv0e+uzAEDyYh8Og50M2UsP7cuPTYqxvydQ="'),
+        ("_caldavs._tcp.example.com.", "SRV", "0 1 443 dav.example.com."),
+        ("_caldavs._tcp.example.com.", "TXT", '"path=/caldav/"'),
+        ("_carddavs._tcp.example.com.", "SRV", "0 1 443 dav.example.com."),
+        ("_carddavs._tcp.example.com.", "TXT", '"path=/carddav/"'),
     }
 
 
@@ -108,13 +113,14 @@ def test_json_format_lists_every_record_with_its_reason() -> None:
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["domain"] == "example.com"
-    assert len(payload["records"]) == 9
+    assert len(payload["records"]) == 15
     first = payload["records"][0]
     assert first == {
         "name": "autoconfig.example.com.", "ttl": 3600, "type": "CNAME",
         "value": "config.provider.test.",
         "comment":
-            "Thunderbird and co.: settings from https://autoconfig.example.com/ (SPEC.md 4.2)",
+            "Thunderbird and co.: settings from https://autoconfig.example.com/"
+            " (docs/dns.md#host-names)",
     }
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,18 +10,10 @@ import pytest
 from autoconfig.domains.load import load_file
 from autoconfig.domains.records import Auth, Protocol, Security
 from autoconfig.domains.registry import load_directory
-from tests.support.paths import DOMAINS, REPO, TEST_DATA
+from tests.support.cli import run_cli
+from tests.support.paths import DOMAINS, TEST_DATA
 
-AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 BROKEN = TEST_DATA / "broken-domains"
-
-
-def run_cli(*arguments: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``autoconfig`` command as an admin would."""
-    return subprocess.run(
-        [str(AUTOCONFIG), *arguments], capture_output=True, text=True, cwd=cwd, timeout=60,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("path", sorted(DOMAINS.glob("*.y*ml")), ids=lambda p: p.name)
@@ -101,16 +91,18 @@ NOT_A_MAPPING = "expected a mapping of keys (name, domains, incoming, outgoing)"
         ("name: x\ndomains: []\n", "2: domains: expected at least one entry; got a list"),
         (
             "name: x\ndomains: [example.com, EXAMPLE.com]\n",
-            "2: domains: expected each domain once; example.com appears twice",
+            "2: domains: expected each domain once; example.com appears twice; got a list",
         ),
-        ("colour: blue\n", "1: colour: unknown key; allowed: name, short_name, domains,"),
+        ("colour: blue\n", "1: colour: unknown key; allowed: name, short_name, domains,"
+         " incoming, outgoing, webmail, help_url, caldav, carddav, ews, owa, activesync, jmap,"
+         " mx, directory, oauth2, logo, accent_color"),
     ],
 )
 def test_single_file_mistakes(tmp_path: Path, yaml_text: str, message: str) -> None:
     path = tmp_path / "x.yaml"
     path.write_text(yaml_text)
     result = load_file(path, "x.yaml")
-    assert any(str(e).startswith(f"x.yaml:{message}") for e in result.errors), result.errors
+    assert f"x.yaml:{message}" in [str(e) for e in result.errors]
 
 
 SERVER_BASE = (
@@ -207,4 +199,6 @@ def test_yaml_alias_bombs_and_deep_nesting_are_refused_quickly(tmp_path: Path) -
     deep_errors = load_file(tmp_path / "deep.yaml", "deep.yaml").errors
     assert time.monotonic() - started < 5
     assert "expands further (YAML aliases?)" in str(bomb_errors[0])
-    assert str(deep_errors[0]).startswith("deep.yaml")
+    assert [str(e) for e in deep_errors] == [
+        "deep.yaml:1: YAML syntax error: while increasing flow level exceeded maximum nesting depth"
+    ]

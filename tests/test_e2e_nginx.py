@@ -22,18 +22,18 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.support.http import Reply
+from tests.support.http import Reply, request
 from tests.support.nginx import (
     NGINX_DIR,
-    LoopbackPKI,
+    TEST_NAMES,
     RunningNginx,
     http_request,
     https_request,
     main_config,
-    make_pki,
     run_nginx,
 )
 from tests.support.paths import DOMAINS, TEST_DATA
+from tests.support.pki import LoopbackPKI, make_pki
 from tests.support.server import RunningServer, run_server
 from tests.support.system import require_program
 
@@ -60,7 +60,7 @@ RELAXED = {"rate=10r/s": "rate=1000r/s"}
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> LoopbackPKI:
-    return make_pki(tmp_path_factory.mktemp("pki"))
+    return make_pki(tmp_path_factory.mktemp("pki"), TEST_NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +193,7 @@ def test_apple_profile_download(site: RunningNginx, pki: LoopbackPKI) -> None:
                 f"/apple/profile.mobileconfig?emailaddress={ADDRESS}")
     assert reply.status == 200, reply.text
     assert reply.header("Content-Type") == "application/x-apple-aspen-config"
-    assert (reply.header("Content-Disposition") or "").startswith("attachment")
+    assert reply.header("Content-Disposition") == 'attachment; filename="example.com.mobileconfig"'
     if reply.body.startswith(b"<?xml"):  # unsigned; a signed one is CMS (DER)
         profile = plistlib.loads(reply.body)
         assert profile["PayloadContent"][0]["EmailAddress"] == ADDRESS
@@ -206,6 +206,17 @@ def test_settings_page(site: RunningNginx, pki: LoopbackPKI, path: str) -> None:
     reply = get(site, pki, "autoconfig.example.com", path)
     assert reply.status == 200, reply.text
     assert content_type(reply).startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/metrics/", "/metrics?name[]=x"])
+def test_metrics_are_not_served_to_the_internet(
+    site: RunningNginx, pki: LoopbackPKI, backend: RunningServer, path: str
+) -> None:
+    reply = get(site, pki, "autoconfig.example.com", path)
+    assert reply.status == 403
+    assert b"autoconfig_requests_total" not in reply.body
+    direct = request(backend.base, "/metrics")  # the scraper's way in: the backend itself
+    assert direct.status == 200 and b"autoconfig_requests_total" in direct.body
 
 
 def test_website_keeps_its_other_pages(site: RunningNginx, pki: LoopbackPKI) -> None:
@@ -235,7 +246,8 @@ def test_oversized_pox_body_is_refused_by_nginx(site: RunningNginx, pki: Loopbac
                 method="POST", headers=POX_HEADERS, body=body)
     assert reply.status == 413
     assert b"<center>nginx" in reply.body  # nginx's own page: gunicorn never saw the body
-    assert '"POST /Autodiscover/Autodiscover.xml" 413' in site.access_log()
+    logged = '"POST /Autodiscover/Autodiscover.xml" 413'
+    assert logged in site.wait_for_access_log(logged)
     small = get(site, pki, "autodiscover.example.com", "/autodiscover/autodiscover.xml",
                 method="POST", headers=POX_HEADERS, body=POX_REQUEST)
     assert small.status == 200  # and the service goes on

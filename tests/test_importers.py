@@ -6,31 +6,27 @@ thing that could not be mapped; bad input is a message and exit status 1.
 
 from __future__ import annotations
 
-import subprocess
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from autoconfig.dns.records import SrvTarget
 from autoconfig.domains.load import load_file
 from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security
 from autoconfig.importers.srv import srv_to_yaml
+from tests.support.cli import CliResult, run_cli
 from tests.support.dns_server import DnsServer, load_zones, run_nsd
+from tests.support.installed import run_installed
 from tests.support.paths import REPO, TEST_DATA
-from tests.support.server import AUTOCONFIG
 
 IMPORT_DATA = TEST_DATA / "dns" / "import"
 
 
-def autoconfig_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(AUTOCONFIG), *args], input=stdin, capture_output=True, timeout=60, check=False,
-        cwd=REPO,
-    )
-    return subprocess.CompletedProcess(
-        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
-    )
+def autoconfig_cli(*args: str) -> CliResult:
+    return run_cli(*args, cwd=REPO)
 
 
 def accepted(yaml_text: str, directory: Path) -> DomainConfig:
@@ -60,18 +56,34 @@ def test_xml_import_maps_everything_it_can_and_comments_the_rest(tmp_path: Path)
     ]
     assert config.incoming[1].pop3 is not None
     assert config.incoming[1].pop3.days_to_leave == 14
-    assert [(s.host, s.port, s.security, s.auth) for s in config.outgoing] == [
-        ("smtp.example-isp.test", 465, Security.TLS, (Auth.PASSWORD,)),
-        ("relay.example-isp.test", 25, Security.NONE, (Auth.NONE,)),
+    assert [(s.host, s.port, s.security, s.auth, s.username) for s in config.outgoing] == [
+        ("smtp.example-isp.test", 465, Security.TLS, (Auth.PASSWORD,), "%EMAILADDRESS%"),
+        ("relay.example-isp.test", 25, Security.NONE, (Auth.NONE,), None),
     ]
     assert (config.webmail, config.help_url) == (
         "https://webmail.example-isp.test/", "https://example-isp.test/help",
     )
 
 
+def test_a_server_without_login_round_trips_to_no_username(tmp_path: Path) -> None:
+    """An outgoing server with no authentication and no <username> gets none back."""
+    result = autoconfig_cli("import", "xml", "tests/data/dns/import/everything.xml")
+    accepted(result.stdout, tmp_path / "domains")
+    rendered = autoconfig_cli("render", "thunderbird", "someone@example-isp.test",
+                              "--domains", str(tmp_path / "domains"))
+    assert rendered.returncode == 0, rendered.stderr
+    document = etree.fromstring(rendered.stdout_bytes)
+    relay = document.xpath("//outgoingServer[hostname='relay.example-isp.test']")
+    assert len(relay) == 1
+    assert relay[0].xpath("username") == []
+    assert relay[0].xpath("authentication/text()") == ["none"]
+    smtp = document.xpath("//outgoingServer[hostname='smtp.example-isp.test']/username/text()")
+    assert smtp == ["%EMAILADDRESS%"]
+
+
 def test_xml_import_reads_standard_input(tmp_path: Path) -> None:
     xml = (IMPORT_DATA / "everything.xml").read_bytes()
-    result = autoconfig_cli("import", "xml", "-", stdin=xml)
+    result = run_installed("import", "xml", "-", stdin=xml)  # a real process's stdin
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("# Imported from <stdin> by `autoconfig import xml`.\n")
     assert accepted(result.stdout, tmp_path / "domains").name == "Example ISP & Friends"
@@ -86,22 +98,22 @@ EXCHANGE_ONLY = b"""<clientConfig version="1.1"><emailProvider id="x.test">
 @pytest.mark.parametrize(
     ("xml", "message"),
     [
-        (b"<clientConfig", "Error: <stdin>: not well-formed XML: "),
+        (b"<clientConfig", r"Error: <stdin>: not well-formed XML: Couldn't find end of Start Tag"
+         r" clientConfig line 1, line 1, column 14 \(<string>, line 1\)"),
         (b"<html><body/></html>",
-         "Error: <stdin>: not a Thunderbird clientConfig (no <emailProvider>)"),
+         r"Error: <stdin>: not a Thunderbird clientConfig \(no <emailProvider>\)"),
         (b"<clientConfig><emailProvider id='x'><domain>a b</domain></emailProvider></clientConfig>",
          "Error: <stdin>: no usable <domain>;"
-         " not mapped: domain 'a b' (the domain contains U+0020)"),
+         r" not mapped: domain 'a b' \(the domain contains U\+0020\)"),
         (EXCHANGE_ONLY, "Error: <stdin>: no incoming server the format can express:"
          " <incomingServer type='exchange'>: the format has only imap/pop3"),
-        (b" " * (1 << 20) + b"<x/>", "Error: <stdin>: larger than 1048576 bytes"),
+        (b" " * (1 << 20) + b"<x/>", r"Error: <stdin>: larger than 1048576 bytes"),
     ],
 )
 def test_xml_import_refuses_bad_input_with_a_message(xml: bytes, message: str) -> None:
-    result = autoconfig_cli("import", "xml", "-", stdin=xml)
+    result = run_installed("import", "xml", "-", stdin=xml)
     assert result.returncode == 1
-    assert result.stderr.startswith(message), result.stderr
-    assert "Traceback" not in result.stderr
+    assert re.fullmatch(message, result.stderr.strip()), result.stderr
 
 
 def test_xml_import_expands_no_entities(tmp_path: Path) -> None:
@@ -111,7 +123,7 @@ def test_xml_import_expands_no_entities(tmp_path: Path) -> None:
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<?xml version="1.0"?><!DOCTYPE clientConfig [<!ENTITY xxe SYSTEM "file://{secret}">]>',
     ).replace("Example ISP &amp; Friends", "&xxe;")
-    result = autoconfig_cli("import", "xml", "-", stdin=xml.encode())
+    result = run_installed("import", "xml", "-", stdin=xml.encode())
     assert result.returncode == 0, result.stderr
     assert "TOP-SECRET" not in result.stdout
     assert "\nname: example-isp.test\n" in result.stdout  # no displayName: the domain
@@ -146,7 +158,8 @@ def test_srv_import_builds_a_file_from_published_records(nsd: DnsServer, tmp_pat
         ("provider.test", "Error: provider.test publishes no _imaps/_imap/_pop3s/_pop3 SRV"
          " record with a target; nothing to import"),
         ("gone.provider.test", "Error: gone.provider.test does not exist in DNS (NXDOMAIN)"),
-        ("unserved.test", "Error: 127.0.0.1:"),
+        ("unserved.test", "Error: {nameserver} failed or refused the query for SOA of"
+         " unserved.test (SERVFAIL or REFUSED: is the zone served?)"),
         ("bad domain", "Error: DOMAIN 'bad domain': the domain contains U+0020"),
     ],
 )
@@ -155,8 +168,7 @@ def test_srv_import_without_records_is_a_clear_error(
 ) -> None:
     result = autoconfig_cli("import", "srv", domain, "--nameserver", nsd.nameserver)
     assert result.returncode == 1
-    assert result.stderr.startswith(message), result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == message.format(nameserver=nsd.nameserver)
 
 
 def test_srv_priorities_span_imap_and_pop3_as_rfc_6186_says(tmp_path: Path) -> None:

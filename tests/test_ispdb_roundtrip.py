@@ -1,10 +1,10 @@
 """Round trip over real provider configurations (the Thunderbird ISPDB).
 
-For every file in ../shared/data/ispdb: ``import xml`` -> YAML file -> autoconfig's
+For every file in tests/data/ispdb: ``import xml`` -> YAML file -> autoconfig's
 loader -> the clientConfig the server sends. Both documents must describe the same
 servers, ports, socket types, authentication methods and usernames: read once with
 lxml element by element, and once as Thunderbird itself reads them
-(tests/support/thunderbird_reader.py).
+(tests/support/thunderbird_reader/).
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from lxml import etree
 from autoconfig.domains.load import load_file
 from autoconfig.importers.xml import import_thunderbird
 from autoconfig.render.thunderbird import render_thunderbird
-from tests.support.paths import shared_data
+from tests.support.paths import ISPDB
 from tests.support.thunderbird_reader import XML_OUTGOING_AUTH, ClientConfig, read_client_config
 
-ISPDB = shared_data("ispdb")
 FILES = sorted(ISPDB.glob("*.xml"))
 
 # Files that use what the domain-file format cannot express, with the reason.

@@ -7,8 +7,6 @@ records; the endpoint through the real server (gunicorn) and the CLI.
 from __future__ import annotations
 
 import plistlib
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,11 +23,11 @@ from autoconfig.render.mobileconfig import (
     render_mobileconfig,
 )
 from tests.support.apple_schema import profile_problems
+from tests.support.cli import run_cli
 from tests.support.http import request
 from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer
 
-AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 PREFIX = "org.autoconfig.profile"
 PROFILE = "/apple/profile.mobileconfig"
 BUNDLED = load_directory(DOMAINS)
@@ -155,7 +153,7 @@ def test_dav_url_with_port_and_plain_http() -> None:
     assert "CalDAVPrincipalURL" not in caldav
 
 
-# --- the auth mapping (SPEC.md 3.2) ---------------------------------------------------
+# --- the auth mapping (docs/apple.md#authentication) -----------------------------------
 
 @pytest.mark.parametrize(
     ("auth", "expected"),
@@ -184,7 +182,7 @@ def test_no_authentication_sends_no_username() -> None:
     assert "OutgoingPasswordSameAsIncomingPassword" not in mail
 
 
-# --- stable identity (SPEC.md 3.4, 6.7) -----------------------------------------------
+# --- stable identity (docs/apple.md#identity) ------------------------------------------
 
 def identities(profile: dict[str, Any]) -> list[tuple[str, str]]:
     return [(profile["PayloadIdentifier"], profile["PayloadUUID"])] + [
@@ -223,10 +221,9 @@ def test_impossible_options_are_refused() -> None:
 # --- through the real server ----------------------------------------------------------
 
 def cli_render(*args: str) -> bytes:
-    return subprocess.run(
-        [str(AUTOCONFIG), "render", "apple", *args, "--domains", str(DOMAINS)],
-        check=True, capture_output=True, timeout=60,
-    ).stdout
+    result = run_cli("render", "apple", *args, "--domains", str(DOMAINS))
+    assert result.returncode == 0, result.stderr
+    return result.stdout_bytes
 
 
 def test_the_server_sends_the_cli_bytes_with_the_right_headers(
@@ -273,10 +270,11 @@ BAD_QUERIES = [
     ("emailaddress=alice%40example.com&name=A%E2%80%A8B", 400, "invalid name"),
     ("emailaddress=alice%40example.com&password=secret", 400, "password"),
     ("emailaddress=alice%40example.com&Password=secret", 400, "password"),
-    ("emailaddress=alice%40example.com&protocol=exchange", 400, "imap or pop3"),
+    ("emailaddress=alice%40example.com&protocol=exchange", 400, "imap, pop3 or activesync"),
     ("", 400, "emailaddress is missing"),
     ("emailaddress=alice%40unknown.example", 404, "unknown.example"),
     ("emailaddress=bob%40example.org&protocol=pop3", 404, "offers no POP3 server"),
+    ("emailaddress=alice%40example.com&protocol=activesync", 404, "offers no Exchange ActiveSync"),
 ]
 
 
@@ -293,11 +291,8 @@ def test_bad_input_gets_a_clear_error(
 
 
 def test_cli_refuses_what_the_server_refuses() -> None:
-    result = subprocess.run(
-        [str(AUTOCONFIG), "render", "apple", "bob@example.org", "--protocol", "pop3",
-         "--domains", str(DOMAINS)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    result = run_cli("render", "apple", "bob@example.org", "--protocol", "pop3",
+                     "--domains", str(DOMAINS))
     assert result.returncode == 1
     assert "Example Org Mail offers no POP3 server" in result.stderr
     assert "Traceback" not in result.stderr
@@ -312,10 +307,7 @@ def test_check_warns_about_auth_apple_cannot_express(tmp_path: Path) -> None:
         "caldav: http://dav.oauth.example/\n",
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [str(AUTOCONFIG), "check", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    result = run_cli("check", str(tmp_path))
     assert "incoming[0].auth: Apple profiles cannot express oauth2" in result.stdout
     assert "outgoing[0].auth: Apple" not in result.stdout  # password follows oauth2
     assert "caldav: caldav uses http://" in result.stdout

@@ -1,4 +1,5 @@
-"""Serving hosted domains by MX (SPEC.md 1.1 step 4, 4.2), against a real nsd.
+"""Serving hosted domains by MX, against a real nsd (docs/thunderbird.md#mx-lookup,
+docs/dns.md#mx-hosting).
 
 A counting proxy between the resolver and nsd proves how often DNS is asked:
 once per TTL per worker, never for malformed names, never when no file has `mx`.
@@ -11,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from lxml import etree
 
-from autoconfig.cli import main
 from autoconfig.dns.mx import MxResolver, mx_matches, plausible_domain
 from autoconfig.domains.registry import Registry, load_directory
+from autoconfig.render.pacc import render_pacc
 from autoconfig.settings import Settings, SettingsError
+from tests.support.cli import run_cli
 from tests.support.dns_server import (
     CountingProxy,
     DnsServer,
@@ -26,6 +27,7 @@ from tests.support.dns_server import (
     silent_nameserver,
 )
 from tests.support.http import request
+from tests.support.pacc_reader import read_pacc
 from tests.support.paths import TEST_DATA
 from tests.support.server import run_server
 
@@ -157,7 +159,8 @@ def test_malformed_names_and_files_without_mx_cause_no_query(
 
 def test_a_dead_resolver_costs_one_timeout_then_backs_off(registry: Registry) -> None:
     with silent_nameserver() as nameserver:
-        resolver = MxResolver(nameserver, timeout=0.5)
+        outcomes: list[str] = []  # what /metrics counts
+        resolver = MxResolver(nameserver, timeout=0.5, on_lookup=outcomes.append)
         started = time.monotonic()
         assert resolver.config_for(registry, "customer.test") is None
         first = time.monotonic() - started
@@ -166,6 +169,7 @@ def test_a_dead_resolver_costs_one_timeout_then_backs_off(registry: Registry) ->
         second = time.monotonic() - started
     assert 0.4 < first < 2
     assert second < 0.1  # no new query while backing off
+    assert outcomes == ["failure", "failure"]
 
 
 def _provider_id(body: bytes) -> str:
@@ -200,6 +204,12 @@ def test_the_server_serves_hosted_domains_and_asks_once_per_ttl(
         assert request(server.base, f"{PATH}?emailaddress=carol@other.test").status == 200
         assert proxy.count("other.test", "MX") == 0  # listed domains never ask
 
+        # /metrics: three questions went to DNS (misses), the other 20 came from the cache.
+        metrics = request(server.base, "/metrics").text.splitlines()
+        assert 'autoconfig_mx_lookups_total{result="miss"} 3.0' in metrics
+        assert 'autoconfig_mx_lookups_total{result="hit"} 20.0' in metrics
+        assert 'autoconfig_mx_lookups_total{result="failure"} 0.0' in metrics
+
 
 def test_without_mx_in_any_file_the_server_never_asks(
     proxy: CountingProxy, tmp_path: Path
@@ -215,19 +225,19 @@ def test_without_mx_in_any_file_the_server_never_asks(
 def test_check_warns_about_patterns_that_match_a_whole_tld(tmp_path: Path) -> None:
     text = (HOSTING / "domains" / "provider.yaml").read_text()
     (tmp_path / "wide.yaml").write_text(text.replace('["*.provider.test"]', '["*.test"]'))
-    result = CliRunner().invoke(main, ["check", str(tmp_path)])
-    assert result.exit_code == 0
+    result = run_cli("check", str(tmp_path))
+    assert result.returncode == 0
     assert (
         "wide.yaml:5: warning: mx[0]: '*.test' matches every mail host under .test: any domain"
         " whose mail goes there would get this file's settings; name your own MX hosts"
-    ) in result.output
+    ) in result.stdout
     (tmp_path / "wide.yaml").write_text(text.replace('["*.provider.test"]', '["mx 1.test"]'))
-    result = CliRunner().invoke(main, ["check", str(tmp_path)])
-    assert result.exit_code == 1
+    result = run_cli("check", str(tmp_path))
+    assert result.returncode == 1
     assert (
         "wide.yaml:5: mx[0]: expected a domain name, but the domain contains U+0020;"
         " got 'mx 1.test'"
-    ) in result.output
+    ) in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -238,9 +248,10 @@ def test_check_warns_about_patterns_that_match_a_whole_tld(tmp_path: Path) -> No
          " got 'dns.example'"),
         ({"AUTOCONFIG_DNS_NAMESERVER": "[::1]:70000"},
          "AUTOCONFIG_DNS_NAMESERVER: expected a port from 1 to 65535; got '70000'"),
-        ({"AUTOCONFIG_SERVER_HOST": "a..b"}, "AUTOCONFIG_SERVER_HOST: expected a host name; "),
+        ({"AUTOCONFIG_SERVER_HOST": "a..b"}, "AUTOCONFIG_SERVER_HOST: expected a host name;"
+         " the domain is not a valid domain name (Empty Label)"),
         ({"AUTOCONFIG_DNS_TIMEOUT": "0"},
-         "AUTOCONFIG_DNS_TIMEOUT: expected more than zero; got '0'"),
+         "AUTOCONFIG_DNS_TIMEOUT: expected a number more than zero; got '0'"),
     ],
 )
 def test_bad_dns_settings_are_refused_with_the_variable_named(
@@ -248,7 +259,7 @@ def test_bad_dns_settings_are_refused_with_the_variable_named(
 ) -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env(env)
-    assert str(caught.value).startswith(message)
+    assert str(caught.value) == message
 
 
 def test_dns_settings_are_read() -> None:
@@ -258,3 +269,17 @@ def test_dns_settings_are_read() -> None:
     })
     assert (settings.dns_nameserver, settings.server_host) == ("[::1]:5353", "config.provider.test")
     assert (settings.dns_timeout, settings.mx_cache_size) == (0.5, 50)
+
+
+def test_a_hosted_domain_gets_its_pacc_document_by_mx(nsd: DnsServer, tmp_path: Path) -> None:
+    env = {"AUTOCONFIG_DNS_NAMESERVER": nsd.nameserver}
+    with run_server(HOSTING / "domains", tmp_path / "server.log", env=env, workers=1) as server:
+        path = "/.well-known/user-agent-configuration.json"
+        replies = [request(server.base, path, headers={"Host": "ua-auto-config.customer.test"})
+                   for _ in range(2)]
+    assert [reply.status for reply in replies] == [200, 200]
+    assert replies[0].body == replies[1].body  # rendered for the domain, the same each time
+    provider = load_directory(HOSTING / "domains").lookup("provider.test")
+    assert provider is not None
+    assert replies[0].body == render_pacc(provider, "customer.test")
+    assert read_pacc(replies[0].body).servers["imap"].host == "mail.provider.test"

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from tests.support.http import request
+from tests.support.installed import run_installed
 from tests.support.server import run_server
 
-AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 QUERY = "/mail/config-v1.1.xml?emailaddress=alice@example.com"
 
 
@@ -26,10 +24,7 @@ def wait_for(condition: object, timeout: float = 10.0) -> bool:
 
 def test_serve_refuses_to_start_without_a_valid_domain_file(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("name: Broken\ndomains: [broken.example]\n")
-    result = subprocess.run(
-        [str(AUTOCONFIG), "serve", "--bind", "127.0.0.1:1", "--domains", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    result = run_installed("serve", "--bind", "127.0.0.1:1", "--domains", str(tmp_path))
     assert result.returncode == 1
     assert "no valid domain file; the server will not start" in result.stderr
     assert "broken.yaml:1: incoming: required key is missing" in result.stderr

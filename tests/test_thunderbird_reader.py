@@ -1,7 +1,8 @@
-"""The Thunderbird oracle (tests/support/thunderbird_reader.py) against real and crafted XML.
+"""The Thunderbird oracle (tests/support/thunderbird_reader/) against real and crafted XML.
 
-The real files are Thunderbird's own ISP database (../shared/data/ispdb): Thunderbird
-accepts every one of them, so the oracle must too, with the servers exactly as written.
+The real files are Thunderbird's own ISP database (vendored in tests/data/ispdb):
+Thunderbird accepts every one of them, so the oracle must too, with the
+servers exactly as written.
 The crafted documents pin rules read in Thunderbird's readFromXML.sys.mjs,
 Sanitizer.sys.mjs, ExchangeAutoDiscover.sys.mjs and OAuth2Providers.sys.mjs.
 """
@@ -14,6 +15,7 @@ import pytest
 from lxml import etree
 
 from autoconfig.thunderbird_oauth import THUNDERBIRD_OAUTH2_HOSTNAMES, thunderbird_oauth2_issuer
+from tests.support.paths import ISPDB
 from tests.support.thunderbird_reader import (
     AUTH_CLEARTEXT,
     AUTH_ENCRYPTED,
@@ -31,12 +33,13 @@ from tests.support.thunderbird_reader import (
     AutodiscoverErrorResponse,
     Pop3Options,
     Server,
+    SkippedServer,
     ThunderbirdRejects,
     read_autodiscover_pox,
     read_client_config,
 )
+from tests.support.thunderbird_reader.oauth_providers import known_hosts, oauth2_issuer
 
-ISPDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "ispdb"
 # A missing folder must fail, not skip: an empty parameter list would skip silently.
 ISPDB_FILES = sorted(ISPDB.glob("*.xml")) or [ISPDB / "folder-is-missing.xml"]
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -88,7 +91,7 @@ def rejection(document: bytes) -> str:
 
 
 def test_ispdb_folder_is_there() -> None:
-    assert ISPDB.is_dir(), f"{ISPDB} is missing: the tests need the shared reference data"
+    assert ISPDB.is_dir(), f"{ISPDB} is missing"
     assert len(list(ISPDB.glob("*.xml"))) >= 100
 
 
@@ -281,6 +284,43 @@ def test_namespace_uris_are_ignored_but_prefixes_are_not() -> None:
     assert rejection(prefixed) == MSG_NO_EMAIL_PROVIDER
 
 
+# --- URL-based servers (Thunderbird 150+, bug 1995836) ----------------------------------------
+
+EWS_URL_ONLY = (
+    '<incomingServer type="ews"><username>%EMAILADDRESS%</username>'
+    "<authentication>password-cleartext</authentication>"
+    "<url>{url}</url></incomingServer>"
+)
+
+
+def test_thunderbird_150_takes_host_and_socket_type_from_the_url() -> None:
+    url = "https://mail.example.com/EWS/Exchange.asmx"
+    document = config(server() + EWS_URL_ONLY.format(url=url) + SMTP)
+    ews = read_client_config(document, version=150).incoming[1]
+    assert (ews.type, ews.hostname, ews.port, ews.socket_type, ews.exchange_url) == (
+        "ews", "mail.example.com", None, SOCKET_SSL, url,
+    )
+    # before 150 the type is unknown: skipped, the rest of the document still serves
+    older = read_client_config(document)
+    assert [s.type for s in older.incoming] == ["imap"]
+    assert older.skipped == (SkippedServer("incoming", 1, f"{MSG_NOT_ALLOWED} (bad value: 'ews')"),)
+
+
+def test_thunderbird_150_cannot_read_a_url_host_with_a_port() -> None:
+    # URL.host is "mail.example.com:8443", which the hostname check refuses; that ends
+    # the URL step before it sets the socket type, and without <socketType> the server
+    # is skipped (with <socketType> it would be readAuthentication: no hostname)
+    url = "https://mail.example.com:8443/EWS/Exchange.asmx"
+    document = config(server() + EWS_URL_ONLY.format(url=url) + SMTP)
+    assert read_client_config(document, version=150).skipped == (
+        SkippedServer("incoming", 1, "need proper <socketType> in XML"),
+    )
+    with_socket = EWS_URL_ONLY.format(url=url).replace("<url>", "<socketType>SSL</socketType><url>")
+    assert read_client_config(config(server() + with_socket + SMTP), version=150).skipped == (
+        SkippedServer("incoming", 1, "No available hostname for server with type ews"),
+    )
+
+
 # --- Exchange Autodiscover POX -------------------------------------------------------------
 
 RESPONSE_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
@@ -314,6 +354,7 @@ def test_pox_settings_pick_the_socket_type_by_port() -> None:
             + protocol("SMTP", 587, "<SSL>on</SSL><Encryption>TLS</Encryption><SPA>on</SPA>")
             + protocol("SMTP", 2525, "<Encryption>None</Encryption>")
             + protocol("EXCH", 443)
+            + protocol("DAV", 443)
         )
     )
     assert result.action == "settings"
@@ -326,7 +367,11 @@ def test_pox_settings_pick_the_socket_type_by_port() -> None:
         ("mail.example.com", 587, SOCKET_STARTTLS, AUTH_SECURE),
         ("mail.example.com", 2525, SOCKET_PLAIN, AUTH_CLEARTEXT),
     ]
-    assert result.other_types == ("EXCH",)
+    assert result.other_types == ("DAV",)
+    # EXCH without EwsUrl: InputSanitizer.url("undefined") throws, the entry is skipped
+    assert result.skipped == (
+        SkippedServer("incoming", 5, "URL scheme not allowed (bad value: 'undefined')"),
+    )
 
 
 def test_pox_without_smtp_is_still_complete_but_without_imap_it_is_not() -> None:
@@ -379,6 +424,20 @@ def test_pox_prefixed_elements_are_not_seen() -> None:
 
 
 # --- the OAuth2 provider table -------------------------------------------------------------
+
+
+PROTOCOLS = ("imap", "pop3", "smtp", "nntp", "exchange", "ews", "owl", "carddav", "caldav")
+
+
+def test_the_servers_oauth2_table_agrees_with_the_oracles_own_reading() -> None:
+    """Two restatements of OAuth2Providers.sys.mjs, written apart, must agree."""
+    assert known_hosts() == THUNDERBIRD_OAUTH2_HOSTNAMES
+    for host in sorted(known_hosts()):
+        for name in (host, f"imap.{host}", host.upper()):
+            for protocol in PROTOCOLS:
+                assert thunderbird_oauth2_issuer(name, protocol) == oauth2_issuer(
+                    name, protocol
+                ), (name, protocol)
 
 
 def test_oauth2_provider_lookup_walks_up_the_domain_and_knows_protocols() -> None:

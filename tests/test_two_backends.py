@@ -7,8 +7,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.support.nginx import https_request, make_pki, run_nginx
+from tests.support.nginx import TEST_NAMES, https_request, run_nginx
 from tests.support.paths import DOMAINS, TEST_DATA
+from tests.support.pki import make_pki
 from tests.support.server import run_server
 
 # Outlook's request for alice@example.com, as the Autodiscover tests send it.
@@ -25,7 +26,7 @@ STOP_AFTER = 1.5
 
 
 def test_stopping_one_replica_loses_no_request(tmp_path: Path) -> None:
-    pki = make_pki(tmp_path / "pki")
+    pki = make_pki(tmp_path / "pki", TEST_NAMES)
     outcomes: Counter[int] = Counter()
     failures: list[str] = []
     stop_loop = threading.Event()

@@ -10,10 +10,13 @@ import click
 
 from autoconfig.cli.check import check
 from autoconfig.cli.dns import dns
+from autoconfig.cli.healthcheck import healthcheck
 from autoconfig.cli.importers import import_
+from autoconfig.cli.probe import probe
 from autoconfig.cli.render import render
 from autoconfig.cli.schema import schema
 from autoconfig.cli.serve import serve
+from autoconfig.cli.settings import settings_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,5 +25,5 @@ def main() -> None:
     """Serve and check mail-client autoconfiguration from domain files."""
 
 
-for command in (check, render, schema, serve, dns, import_):
+for command in (check, render, schema, serve, settings_command, healthcheck, probe, dns, import_):
     main.add_command(command)

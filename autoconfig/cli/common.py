@@ -17,14 +17,14 @@ from autoconfig.domains.registry import (
     load_directory,
     require_domains,
 )
-from autoconfig.settings import DEFAULT_DOMAINS_DIR
+from autoconfig.settings import DEFAULT_DOMAINS_DIR, variable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def default_domains_dir() -> Path:
-    """``AUTOCONFIG_DOMAINS``, else ``./domains`` (DESIGN: Admin CLI)."""
-    return Path(os.environ.get("AUTOCONFIG_DOMAINS") or DEFAULT_DOMAINS_DIR)
+    """``AUTOCONFIG_DOMAINS``, else ``./domains`` (README: "The `autoconfig` command")."""
+    return Path(os.environ.get(variable("domains")) or DEFAULT_DOMAINS_DIR)
 
 
 def domains_option(function: F) -> F:

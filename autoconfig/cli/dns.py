@@ -99,7 +99,8 @@ def records(
 @nameserver_option
 @click.option("--timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True,
               help="Seconds to wait for each DNS answer.")
-@click.option("--tls", is_flag=True, help="Also check the certificates of the https names.")
+@click.option("--tls", is_flag=True,
+              help="Also check the https names' certificates and fetch the PACC document.")
 @click.option("--tls-port", type=click.IntRange(1, 65535), default=443, show_default=True)
 @click.option("--tls-ca", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               default=None, help="Trust this CA file instead of the system's.")

@@ -17,6 +17,7 @@ from autoconfig.render.mobileconfig import (
     incoming_server,
     render_mobileconfig,
 )
+from autoconfig.render.pacc import render_pacc
 from autoconfig.render.thunderbird import render_thunderbird
 from autoconfig.settings import Settings, SettingsError
 from autoconfig.signing import SigningError, configured_signer
@@ -40,6 +41,16 @@ def thunderbird(address: str, domains_dir: Path | None) -> None:
 @render.command()
 @click.argument("address")
 @domains_option
+def pacc(address: str, domains_dir: Path | None) -> None:
+    """The PACC document of ADDRESS's domain (its SHA-256 goes into DNS: `dns records`)."""
+    parsed = parse_cli_address(address)
+    config = config_for(load_registry(domains_dir), parsed)
+    sys.stdout.buffer.write(render_pacc(config, parsed.domain))
+
+
+@render.command()
+@click.argument("address")
+@domains_option
 def outlook(address: str, domains_dir: Path | None) -> None:
     """The Autodiscover POX settings response (what Outlook gets for a POST)."""
     parsed = parse_cli_address(address)
@@ -51,8 +62,9 @@ def outlook(address: str, domains_dir: Path | None) -> None:
 @click.argument("address")
 @click.option("--signed", is_flag=True, help="Sign with AUTOCONFIG_SIGNING_CERT/_KEY/_CHAIN.")
 @click.option(
-    "--protocol", type=click.Choice(["imap", "pop3"]), default=None,
-    help="Incoming server to set up [default: the first in the domain file].",
+    "--protocol", type=click.Choice(["imap", "pop3", "activesync"]), default=None,
+    help="Incoming server to set up [default: the first in the domain file];"
+    " activesync: an Exchange ActiveSync account (the file's activesync URL).",
 )
 @click.option("--name", default=None, help="The sender's display name (EmailAccountName).")
 @domains_option
@@ -64,10 +76,12 @@ def apple(
     config = config_for(load_registry(domains_dir), parsed)
     try:
         settings = Settings.from_env()
+        activesync = protocol == "activesync"
         options = ProfileOptions(
             settings.profile_prefix,
-            Protocol(protocol) if protocol else None,
+            Protocol(protocol) if protocol and not activesync else None,
             check_account_name(name) if name else None,
+            activesync,
         )
         incoming_server(config, options.protocol)
         body = render_mobileconfig(config, parsed, options)

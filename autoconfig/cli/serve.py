@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
 from autoconfig import create_app
-from autoconfig.cli.common import default_domains_dir, domains_option
+from autoconfig.cli.common import domains_option
 from autoconfig.domains.registry import NoValidDomainsError
 from autoconfig.gunicorn_app import GunicornSettingsError, PreloadedApplication, read_settings
+from autoconfig.metrics import MULTIPROCESS_VARIABLE
 from autoconfig.resources import ResourcesMissingError
-from autoconfig.settings import Settings, SettingsError
+from autoconfig.settings import Settings, SettingsError, unknown_variables
 from autoconfig.signing import SigningError
 
 # What an admin can get wrong before anything is served: one message each, no traceback.
@@ -21,17 +26,45 @@ START_ERRORS = (
 )
 
 
+def gunicorn_options(settings: Settings, bind: str | None, workers: int | None) -> dict[str, Any]:
+    """gunicorn's knobs from the settings; the command line's options win."""
+    return {
+        "bind": bind or settings.bind,
+        "workers": workers or settings.workers or os.cpu_count() or 2,
+        "worker_class": settings.worker_class,
+        # gunicorn turns sync into gthread when threads > 1, so sync gets exactly one.
+        "threads": settings.threads if settings.worker_class == "gthread" else 1,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "reuse_port": settings.reuse_port,
+    }
+
+
 @click.command()
-@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT or unix:PATH.")
+@click.option("--bind", default=None, help="HOST:PORT or unix:PATH [default: $AUTOCONFIG_BIND].")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
 @domains_option
-def serve(bind: str, workers: int | None, domains_dir: Path | None) -> None:
+def serve(bind: str | None, workers: int | None, domains_dir: Path | None) -> None:
     """Serve the domain files with gunicorn (never the Flask development server)."""
-    directory = (domains_dir or default_domains_dir()).resolve()
     try:
-        read_settings()  # a bad gunicorn value stops us before the files are read
-        app = create_app(Settings.from_env().with_domains(directory))
+        settings = Settings.from_env()  # every variable checked before anything starts
+        for warning in unknown_variables():
+            click.echo(f"Warning: {warning}", err=True)
+        read_settings()
+        settings = settings.with_domains((domains_dir or settings.domains).resolve())
     except START_ERRORS as error:
         raise click.ClickException(str(error)) from None
-    sys.stdout.flush()
-    PreloadedApplication(app, {"bind": bind, "workers": workers}).run()
+    # prometheus_client's multiprocess mode: the workers' values meet in files here, a
+    # fresh directory per start (stale files would add old counts), removed at the end.
+    metrics_dir = tempfile.mkdtemp(prefix="autoconfig-metrics-")
+    os.environ[MULTIPROCESS_VARIABLE] = metrics_dir
+    master = os.getpid()
+    try:
+        try:
+            app = create_app(settings)
+        except START_ERRORS as error:
+            raise click.ClickException(str(error)) from None
+        sys.stdout.flush()
+        PreloadedApplication(app, gunicorn_options(settings, bind, workers)).run()
+    finally:
+        if os.getpid() == master:  # a worker leaves through here too, after the fork
+            shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1,12 +1,13 @@
 """``dns check``: compare what a domain publishes with what its domain file says.
 
 Each finding is one line (ok, warning or error) naming the DNS name and, for a
-problem, the fix, usually the exact record to publish (SPEC.md section 4, and
-section 6 item 11 for the classic ``_submission._tcp`` on port 465 mistake).
+problem, the fix, usually the exact record to publish (docs/dns.md; its SRV section,
+docs/dns.md#srv-records, has the classic ``_submission._tcp`` on port 465 mistake).
 """
 
 from __future__ import annotations
 
+import http.client
 import socket
 import ssl
 from collections.abc import Iterator
@@ -21,13 +22,21 @@ from autoconfig.dns.records import (
     HOST_PREFIXES,
     HTTPS_PORT,
     SRV_SERVICES,
+    DavService,
     Record,
     SrvTarget,
     autodiscover_srv,
+    dav_services,
     host_records,
+    pacc_records,
+    pacc_txt_of,
+    quoted,
     srv_targets,
 )
 from autoconfig.domains.records import STANDARD_PORTS, DomainConfig, Security
+from autoconfig.render.pacc import HOST_PREFIX as PACC_PREFIX
+from autoconfig.render.pacc import TXT_LABEL as PACC_TXT
+from autoconfig.render.pacc import WELL_KNOWN_PATH, digest, render_pacc
 
 
 class Severity(StrEnum):
@@ -244,7 +253,7 @@ def _check_autodiscover_srv(
                           f"points at {target.host}, not the autoconfig server {server_host}", fix)
         elif target.port != HTTPS_PORT:
             yield Finding(Severity.WARNING, name, f"port {target.port}: Outlook ignores the"
-                          " port and always connects to 443 (SPEC.md 6, item 11)", fix)
+                          " port and always connects to 443 (docs/dns.md#srv-records)", fix)
         else:
             yield Finding(Severity.OK, name, f"points at {target.host}:{target.port}")
 
@@ -258,8 +267,8 @@ def _check_certificate(
     address = sorted(addresses)[0]
     context = ssl.create_default_context(cafile=str(options.cafile) if options.cafile else None)
     fix = (
-        f"get a certificate that names {name} (SPEC.md 4.2: a wildcard for a parent domain"
-        " covers one label only)"
+        f"get a certificate that names {name} (docs/dns.md#certificates: a wildcard"
+        " for a parent domain covers one label only)"
     )
     try:
         with (
@@ -278,6 +287,173 @@ def _check_certificate(
         return
     yield Finding(Severity.OK, name,
                   f"certificate valid, expires {certificate.get('notAfter', 'unknown')}")
+
+
+def _txt_texts(lookup: Lookup) -> list[str]:
+    """Each TXT record as one text: its character-strings joined (RFC 7208 section 3.3)."""
+    return [b"".join(r.strings).decode("utf-8", "replace") for r in lookup.records]
+
+
+def _uaac1_digests(texts: list[str]) -> list[str]:
+    """The ``d=`` values of the ``v=UAAC1; a=sha256`` records among ``texts``."""
+    found = []
+    for text in texts:
+        tags = {}
+        for part in text.split(";"):
+            key, sep, value = part.partition("=")
+            if sep:
+                tags[key.strip().lower()] = value.strip()
+        if tags.get("v", "").upper() == "UAAC1" and tags.get("a", "").lower() == "sha256":
+            found.append(tags.get("d", ""))
+    return found
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to one resolved address, with SNI and certificate check for the name."""
+
+    def __init__(self, name: str, address: str, options: TlsOptions) -> None:
+        cafile = str(options.cafile) if options.cafile else None
+        context = ssl.create_default_context(cafile=cafile)
+        super().__init__(name, options.port, timeout=options.timeout, context=context)
+        self._address = address
+        self._context = context
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+
+def fetch_pacc(name: str, resolver: Resolver, options: TlsOptions) -> bytes:
+    """GET the PACC document from ``https://name/`` as a client does; OSError says why not."""
+    addresses = _addresses(resolver, name)
+    if not addresses:
+        raise OSError(f"{name} has no address")
+    connection = _PinnedHTTPS(name, sorted(addresses)[0], options)
+    try:
+        connection.request("GET", WELL_KNOWN_PATH, headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        body = response.read(1_000_000)
+    except (http.client.HTTPException, ssl.SSLError) as error:
+        raise OSError(str(error) or type(error).__name__) from None
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise OSError(f"HTTP {response.status} {response.reason}")
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class _PaccBytes:
+    """The document whose digest DNS must hold, and where it came from."""
+
+    body: bytes
+    source: str
+
+
+def _pacc_bytes(
+    config: DomainConfig, domain: str, resolver: Resolver, tls: TlsOptions | None
+) -> tuple[_PaccBytes, list[Finding]]:
+    """What the server sends (with ``--tls``), else the document the file renders."""
+    local = _PaccBytes(render_pacc(config, domain), "the document the domain file renders")
+    if tls is None:
+        return local, []
+    name = f"{PACC_PREFIX}.{domain}"
+    url = f"https://{name}{WELL_KNOWN_PATH}"
+    try:
+        served = fetch_pacc(name, resolver, tls)
+    except OSError as error:
+        return local, [Finding(Severity.ERROR, name, f"cannot fetch {url}: {error}",
+                               "make the autoconfig server answer https for this name")]
+    if served == local.body:
+        finding = Finding(Severity.OK, name, f"{url} sends the document of the file")
+    else:
+        finding = Finding(
+            Severity.WARNING, name,
+            f"{url} sends other bytes (d={digest(served)}) than the domain file here renders"
+            f" (d={digest(local.body)}): the server has not loaded this version of the file",
+            "reload the server with this file, or check against the files it serves",
+        )
+    return _PaccBytes(served, f"the document {url} sends"), [finding]
+
+
+def _check_pacc(
+    config: DomainConfig, domain: str, resolver: Resolver, server_host: str | None,
+    tls: TlsOptions | None,
+) -> Iterator[Finding]:
+    """PACC (docs/pacc.md): the name, and the TXT digest of the exact document."""
+    txt_name = f"{PACC_TXT}.{domain}"
+    published = _uaac1_digests(_txt_texts(resolver.lookup(txt_name, "TXT")))
+    name_exists = resolver.lookup(f"{PACC_PREFIX}.{domain}", "A").exists
+    if not published and not name_exists:
+        yield Finding(Severity.OK, txt_name, "PACC not published (optional: no shipping client"
+                      " reads it yet; `autoconfig dns records` prints the records)")
+        return
+    if server_host:
+        yield from _check_pacc_host(config, domain, resolver, server_host)
+    else:
+        yield from _check_host(domain, PACC_PREFIX, resolver, server_host)
+    if tls is not None:
+        yield from _check_certificate(f"{PACC_PREFIX}.{domain}", resolver, tls)
+    document, fetched = _pacc_bytes(config, domain, resolver, tls)
+    yield from fetched
+    wanted = digest(document.body)
+    publish = f"`{pacc_txt_of(domain, document.body).to_text()}`"
+    if not published:
+        yield Finding(Severity.ERROR, txt_name, "missing: PACC clients reject the document"
+                      " without the digest record", f"publish {publish}")
+    elif wanted in published:
+        yield Finding(Severity.OK, txt_name, f"matches the SHA-256 of {document.source}")
+    else:
+        yield Finding(
+            Severity.ERROR, txt_name,
+            f"publishes d={', d='.join(published)}, but {document.source} has d={wanted}, so"
+            " PACC clients reject it (every edit of the domain file changes the digest)",
+            f"replace it with {publish}",
+        )
+
+
+def _check_pacc_host(
+    config: DomainConfig, domain: str, resolver: Resolver, server_host: str
+) -> Iterator[Finding]:
+    """``_check_host`` for ``ua-auto-config.``, with the record from ``pacc_records``."""
+    name_record = pacc_records(config, domain, server_host)[0]
+    for found in _check_host(domain, PACC_PREFIX, resolver, server_host):
+        if found.fix.startswith("publish"):
+            yield Finding(found.severity, found.name, found.message, _publish([name_record]))
+        else:
+            yield found
+
+
+def _dav_fix(service: DavService, name: str) -> str:
+    return (f"publish `{name}. IN SRV {service.target.rdata()}` and"
+            f" `{name}. IN TXT {quoted('path=' + service.path)}`")
+
+
+def _check_dav(config: DomainConfig, domain: str, resolver: Resolver) -> Iterator[Finding]:
+    """RFC 6764 SRV and ``path=`` TXT records for the file's CalDAV/CardDAV URLs."""
+    for service in dav_services(config):
+        name = f"{service.label}.{domain}"
+        targets = [t for t in _actual_srv(resolver.lookup(name, "SRV")) if t.offered]
+        paths = [t.removeprefix("path=") for t in _txt_texts(resolver.lookup(name, "TXT"))
+                 if t.startswith("path=")]
+        want = service.target
+        if not targets and not paths:
+            yield Finding(Severity.WARNING, name, f"missing (optional: clients such as"
+                          f" Thunderbird find {service.kind} with it, RFC 6764)",
+                          _dav_fix(service, name))
+            continue
+        wrong = [t for t in targets if (t.host, t.port) != (want.host, want.port)]
+        if not targets or wrong:
+            shown = ", ".join(f"{t.host}:{t.port}" for t in targets) or "no server"
+            yield Finding(Severity.ERROR, name, f"names {shown}; the domain file's {service.kind}"
+                          f" URL is on {want.host}:{want.port}", _dav_fix(service, name))
+        elif paths != [service.path]:
+            shown = ", ".join(paths) or "no path= record"
+            yield Finding(Severity.ERROR, name, f"path is {shown}; the domain file's"
+                          f" {service.kind} URL has {service.path}", _dav_fix(service, name))
+        else:
+            yield Finding(Severity.OK, name,
+                          f"points at {want.host}:{want.port}, path {service.path}")
 
 
 def check_domain(
@@ -305,4 +481,6 @@ def check_domain(
     if tls is not None:
         for prefix in HOST_PREFIXES:
             findings.extend(_check_certificate(f"{prefix}.{domain}", resolver, tls))
+    findings.extend(_check_pacc(config, domain, resolver, server_host, tls))
+    findings.extend(_check_dav(config, domain, resolver))
     return findings

@@ -1,6 +1,6 @@
 """Serving hosted domains by MX: a domain no file lists is served by the file whose
 ``mx`` patterns match the domain's best MX host (as Thunderbird's own MX fallback
-does client-side, SPEC.md 1.1 step 4 and 4.2).
+does client-side, docs/thunderbird.md#mx-lookup and docs/dns.md#mx-hosting).
 
 Lookups are made only when some loaded file has ``mx`` patterns, only for
 plausible domain names, with a short timeout; answers (negative ones too) are
@@ -64,11 +64,14 @@ class MxResolver:
         timeout: float = 2.0,
         max_entries: int = 10000,
         clock: Callable[[], float] = time.monotonic,
+        on_lookup: Callable[[str], None] | None = None,
     ) -> None:
         self.nameserver = nameserver
         self.timeout = timeout
         self.max_entries = max(1, max_entries)
         self._clock = clock
+        # Told "hit", "miss" (asked DNS, got an answer) or "failure" (the metrics).
+        self._on_lookup = on_lookup or (lambda _result: None)
         self._resolver: Resolver | None = None  # made on first use: reads resolv.conf
         self._cache: OrderedDict[str, tuple[float, tuple[str, ...]]] = OrderedDict()
         self._lock = threading.Lock()
@@ -93,8 +96,10 @@ class MxResolver:
             cached = self._cache.get(domain)
             if cached is not None and cached[0] > now:
                 self._cache.move_to_end(domain)
+                self._on_lookup("hit")
                 return cached[1]
             if now < self._down_until:
+                self._on_lookup("failure")  # DNS failed moments ago: not asked again yet
                 return ()
         hosts, ttl = self._query(domain)
         with self._lock:
@@ -125,7 +130,9 @@ class MxResolver:
             self._down_until = self._clock() + FAILURE_BACKOFF
             log.warning("MX lookup for %s failed, not asking for %gs: %s",
                         domain, FAILURE_BACKOFF, error)
+            self._on_lookup("failure")
             return (), FAILURE_BACKOFF
+        self._on_lookup("miss")
         pairs = mx_hosts(lookup)
         if not pairs:
             return (), max(MIN_TTL, min(lookup.ttl, MAX_NEGATIVE_TTL))

@@ -1,9 +1,11 @@
 """What a served domain should publish in DNS, derived from its domain file (pure).
 
-SPEC.md section 4: ``autoconfig.``/``autodiscover.`` names pointing at this server,
+docs/dns.md: ``autoconfig.``/``autodiscover.`` names pointing at this server,
 RFC 6186 SRV records updated by RFC 8314 section 5.1 (``_submissions._tcp``, implicit
 TLS given the better priority, target ``.`` for a service not offered) and
-``_autodiscover._tcp`` for Outlook (MS-OXDSCLI).
+``_autodiscover._tcp`` for Outlook (MS-OXDSCLI); PACC's ``ua-auto-config.`` name and
+``_ua-auto-config`` TXT digest (draft-ietf-mailmaint-pacc, docs/pacc.md); RFC 6764
+``_caldavs._tcp``/``_carddavs._tcp`` SRV records with their ``path=`` TXT records.
 """
 
 from __future__ import annotations
@@ -11,15 +13,20 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import dns.rrset
 
+from autoconfig import hosts
 from autoconfig.address import EmailAddress
 from autoconfig.dns.query import absolute, relative
 from autoconfig.domains.records import DomainConfig, Protocol, Security, Server
+from autoconfig.render.pacc import HOST_PREFIX as PACC_PREFIX
+from autoconfig.render.pacc import TXT_LABEL as PACC_TXT
+from autoconfig.render.pacc import render_pacc, txt_value
 
 DEFAULT_TTL = 3600
-HOST_PREFIXES = ("autoconfig", "autodiscover")
+HOST_PREFIXES = tuple(prefix.rstrip(".") for prefix in (hosts.THUNDERBIRD, hosts.AUTODISCOVER))
 AUTODISCOVER_SRV = "_autodiscover._tcp"
 HTTPS_PORT = 443
 
@@ -34,7 +41,8 @@ class SrvService:
     summary: str
 
 
-# SPEC.md 4.1. Plain (security: none) servers share the STARTTLS label: same ports.
+# RFC 6186 section 3, RFC 8314 section 5.1 (docs/dns.md#srv-records). Plain
+# (security: none) servers share the STARTTLS label: same ports.
 SRV_SERVICES: tuple[SrvService, ...] = (
     SrvService("_submissions._tcp", Protocol.SMTP, (Security.TLS,), "SMTP submission, TLS"),
     SrvService(
@@ -131,6 +139,13 @@ def _address_type(host: str) -> str | None:
         return None
 
 
+def _name_record(name: str, server_host: str, ttl: int, why: str) -> Record:
+    """``name`` pointing at this server: a CNAME, or A/AAAA for an address."""
+    rdtype = _address_type(server_host) or "CNAME"
+    value = server_host if rdtype != "CNAME" else absolute(server_host)
+    return Record(absolute(name), ttl, rdtype, value, why)
+
+
 def host_records(domain: str, server_host: str, ttl: int = DEFAULT_TTL) -> list[Record]:
     """``autoconfig.<domain>`` and ``autodiscover.<domain>`` pointing at this server."""
     records = []
@@ -138,11 +153,80 @@ def host_records(domain: str, server_host: str, ttl: int = DEFAULT_TTL) -> list[
         name = f"{prefix}.{domain}"
         if name == server_host:
             continue  # the server's own name: its A/AAAA records are published already
-        rdtype = _address_type(server_host) or "CNAME"
-        value = server_host if rdtype != "CNAME" else absolute(server_host)
         client = "Thunderbird and co." if prefix == "autoconfig" else "Outlook"
-        why = f"{client}: settings from https://{name}/ (SPEC.md 4.2)"
-        records.append(Record(absolute(name), ttl, rdtype, value, why))
+        why = f"{client}: settings from https://{name}/ (docs/dns.md#host-names)"
+        records.append(_name_record(name, server_host, ttl, why))
+    return records
+
+
+def quoted(text: str) -> str:
+    """A TXT record's RDATA in zone-file form: one quoted string (ours are short ASCII)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pacc_txt(config: DomainConfig, domain: str, ttl: int = DEFAULT_TTL) -> Record:
+    """``_ua-auto-config.<domain>``: the digest of the exact PACC document served."""
+    return pacc_txt_of(domain, render_pacc(config, domain), ttl)
+
+
+def pacc_txt_of(domain: str, body: bytes, ttl: int = DEFAULT_TTL) -> Record:
+    """The ``_ua-auto-config`` record for a document whose bytes are ``body``."""
+    why = ("PACC: SHA-256 of the document; every edit of the domain file changes it"
+           " (draft-ietf-mailmaint-pacc, docs/pacc.md)")
+    return Record(absolute(f"{PACC_TXT}.{domain}"), ttl, "TXT", quoted(txt_value(body)), why)
+
+
+def pacc_records(
+    config: DomainConfig, domain: str, server_host: str, ttl: int = DEFAULT_TTL
+) -> list[Record]:
+    """PACC's ``ua-auto-config.<domain>`` name and its digest record."""
+    name = f"{PACC_PREFIX}.{domain}"
+    records = []
+    if name != server_host:
+        why = f"PACC clients: https://{name}/.well-known/user-agent-configuration.json"
+        records.append(_name_record(name, server_host, ttl, why))
+    records.append(pacc_txt(config, domain, ttl))
+    return records
+
+
+@dataclass(frozen=True, slots=True)
+class DavService:
+    """One RFC 6764 service found from a domain file's URL."""
+
+    kind: str  # "caldav" or "carddav"
+    label: str  # "_caldavs._tcp"
+    target: SrvTarget
+    path: str
+
+
+def dav_services(config: DomainConfig) -> list[DavService]:
+    """RFC 6764 section 3: ``_caldavs._tcp``/``_carddavs._tcp`` from the file's https URLs.
+
+    An http:// URL gets none (``check`` already warns about it): the records name TLS.
+    """
+    services = []
+    for kind in ("caldav", "carddav"):
+        url: str | None = getattr(config, kind)
+        if url is None:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            continue
+        target = SrvTarget(0, 1, parts.port or HTTPS_PORT, parts.hostname.rstrip(".").lower())
+        services.append(DavService(kind, f"_{kind}s._tcp", target, parts.path or "/"))
+    return services
+
+
+def dav_records(config: DomainConfig, domain: str, ttl: int = DEFAULT_TTL) -> list[Record]:
+    """SRV and TXT ``path=`` records (RFC 6764 sections 3 and 4) for calendars and contacts."""
+    records = []
+    for service in dav_services(config):
+        name = absolute(f"{service.label}.{domain}")
+        what = "calendars" if service.kind == "caldav" else "contacts"
+        records.append(Record(name, ttl, "SRV", service.target.rdata(),
+                              f"{service.kind} ({what}) over TLS (RFC 6764 section 3)"))
+        records.append(Record(name, ttl, "TXT", quoted(f"path={service.path}"),
+                              f"{service.kind} context path (RFC 6764 section 4)"))
     return records
 
 
@@ -172,6 +256,8 @@ def records_for(
         *host_records(domain, server_host, ttl),
         *srv_records(config, domain, ttl),
         autodiscover_srv(domain, server_host, ttl),
+        *pacc_records(config, domain, server_host, ttl),
+        *dav_records(config, domain, ttl),
     ]
 
 

@@ -32,16 +32,18 @@ from autoconfig.domains.load import LoadedFile
 
 log = logging.getLogger("autoconfig")
 
-CACHE_FORMAT = 1  # bump when the layout of the cached data changes
+CACHE_FORMAT = 2  # bump when the layout of the cached data changes
 
 
 @dataclass(frozen=True, slots=True)
 class CachedFile:
-    """One domain file as it compiled: its record and its Thunderbird document."""
+    """One domain file as it compiled: its record, its Thunderbird document and the
+    PACC document of each domain it serves (domain, body, ETag)."""
 
     loaded: LoadedFile
     thunderbird: bytes
     etag: str
+    pacc: tuple[tuple[str, bytes, str], ...] = ()
 
 
 @cache

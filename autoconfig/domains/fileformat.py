@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,9 +24,13 @@ from pydantic import (
     StrictStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from autoconfig.address import AddressError, normalize_domain
 from autoconfig.domains.records import (
@@ -33,12 +38,16 @@ from autoconfig.domains.records import (
     STANDARD_PORTS,
     USERNAME_PLACEHOLDERS,
     Auth,
+    DirectorySearch,
     DomainConfig,
+    Image,
+    OAuth2Settings,
     Pop3Options,
     Protocol,
     Security,
     Server,
 )
+from autoconfig.logo import read_logo
 
 _PLACEHOLDER = re.compile(r"%[A-Za-z]+%")
 _LDH = re.compile(r"[a-z0-9.-]*")
@@ -91,6 +100,51 @@ def _http_url(text: str) -> str:
     except ValidationError:
         raise ValueError("expected an http:// or https:// URL") from None
     return text
+
+
+def _https_url(text: str) -> str:
+    """An https URL without query or fragment: what RFC 8414 section 2 allows an issuer."""
+    _http_url(text)
+    if not text.lower().startswith("https://"):
+        raise ValueError("expected an https:// URL (OAuth2 needs TLS, RFC 8414 section 2)")
+    if "?" in text or "#" in text:
+        raise ValueError("expected a URL without ?query or #fragment (RFC 8414 section 2)")
+    return text
+
+
+# RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+
+
+def _scope(text: str) -> str:
+    if not _SCOPE_TOKEN.fullmatch(text):
+        raise ValueError(
+            "expected one scope without spaces, quotes or backslashes (RFC 6749 section 3.3);"
+            " list several scopes as a YAML list"
+        )
+    return text
+
+
+# Validation context keys (``loader`` passes them): the domain file's folder, and where
+# the logo validator leaves the checked images so they are read only once.
+CONTEXT_FOLDER = "folder"
+CONTEXT_IMAGES = "images"
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _logo_path(text: str, info: ValidationInfo) -> str:
+    """A logo file, relative to the domain file's folder; checked (type, size) now."""
+    context = info.context if isinstance(info.context, dict) else {}
+    path = Path(context.get(CONTEXT_FOLDER, ".")) / text
+    image = read_logo(path)
+    context.setdefault(CONTEXT_IMAGES, {})[text] = image
+    return text
+
+
+def _color(text: str) -> str:
+    if not _COLOR.fullmatch(text):
+        raise ValueError("expected a colour as #RRGGBB, e.g. '#0a58ca' (quote it in YAML)")
+    return text.lower()
 
 
 def _mx_pattern(text: str) -> str:
@@ -163,6 +217,23 @@ AuthMethods = Annotated[
     ),
 ]
 MxPattern = Annotated[StrictStr, AfterValidator(_mx_pattern)]
+HttpsUrl = Annotated[
+    StrictStr, AfterValidator(_https_url), Field(json_schema_extra={"format": "uri"})
+]
+Scope = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_scope)]
+LogoPath = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=255),
+    AfterValidator(_logo_path),
+    Field(description="Logo for the settings page: a PNG, JPEG, GIF, WebP or SVG file of"
+          " at most 100 KiB, relative to this file's folder."),
+]
+Color = Annotated[
+    StrictStr,
+    AfterValidator(_color),
+    Field(json_schema_extra={"pattern": "^#[0-9a-fA-F]{6}$"},
+          description="Accent colour of the settings page (its buttons), as #RRGGBB."),
+]
 
 
 class _Strict(BaseModel):
@@ -186,7 +257,10 @@ class _ServerFile(_Strict):
     )
     security: SecurityWord
     auth: AuthMethods = Field(default_factory=lambda: [Auth.PASSWORD])
-    username: UsernameTemplate = "%EMAILADDRESS%"
+    username: UsernameTemplate | None = Field(
+        default=None,
+        description="Default: %EMAILADDRESS%; none for an outgoing server with auth: none.",
+    )
 
 
 class IncomingFile(_ServerFile):
@@ -208,6 +282,88 @@ class OutgoingFile(_ServerFile):
     protocol: Literal[Protocol.SMTP] = Protocol.SMTP
 
 
+_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]*")  # RFC 4512 section 1.4 descr
+
+
+def _ldap_filter(text: str) -> str:
+    """A search filter template: parenthesised, balanced, with the address in it."""
+    _no_control_chars(text)
+    if not any(p in text for p in USERNAME_PLACEHOLDERS):
+        raise ValueError(
+            "expected the user in the filter: one of " + ", ".join(USERNAME_PLACEHOLDERS)
+        )
+    for placeholder in _PLACEHOLDER.findall(text):
+        if placeholder not in USERNAME_PLACEHOLDERS:
+            raise ValueError(f"expected {', '.join(USERNAME_PLACEHOLDERS)}; not {placeholder}")
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if not (text.startswith("(") and text.endswith(")")) or depth != 0:
+        raise ValueError(
+            "expected an LDAP filter in balanced parentheses, e.g. (mail=%EMAILADDRESS%)"
+        )
+    return text
+
+
+def _attribute(text: str) -> str:
+    if not _ATTRIBUTE.fullmatch(text):
+        raise ValueError("expected an attribute name such as uid or displayName")
+    return text
+
+
+LdapText = Annotated[StrictStr, Field(min_length=1, max_length=500)]
+Attribute = Annotated[StrictStr, AfterValidator(_attribute)]
+
+
+class DirectoryFile(_Strict):
+    """``directory:``: look each user's login name up in the LDAP directory the process
+    settings name (AUTOCONFIG_LDAP_*), where the client sends the address."""
+
+    base: Annotated[LdapText, AfterValidator(_no_control_chars)] = Field(
+        description="Search base, e.g. ou=people,dc=example,dc=org."
+    )
+    filter: Annotated[LdapText, AfterValidator(_ldap_filter)] = Field(
+        default="(mail=%EMAILADDRESS%)",
+        description="Search filter; %EMAILADDRESS%, %EMAILLOCALPART% and %EMAILDOMAIN% are"
+        " replaced by the escaped parts of the address (RFC 4515).",
+    )
+    login_attribute: Attribute = Field(default="uid", description="Holds the login name.")
+    name_attribute: Attribute | None = Field(
+        default=None, description="Holds the person's name (e.g. displayName or cn)."
+    )
+
+
+class OAuth2File(_Strict):
+    """``oauth2:``: the domain's OAuth2 server, for public clients only."""
+
+    issuer: HttpsUrl = Field(
+        description="Issuer identifier (RFC 8414), e.g. https://login.example.com;"
+        " PACC's oauth-public issuer."
+    )
+    authorization_url: HttpsUrl | None = None
+    token_url: HttpsUrl | None = None
+    scopes: Annotated[list[Scope], BeforeValidator(_word_or_list), Field(min_length=1)] | None = (
+        None
+    )
+    client_id: Text | None = Field(
+        default=None, description="A public client id every client may use (no secret)."
+    )
+    # Refused with its own message; never part of the format (hence no schema entry).
+    client_secret: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+
+    @field_validator("client_secret", mode="before")
+    @classmethod
+    def _no_secret(cls, _value: Any) -> None:
+        raise PydanticCustomError(
+            "secret_refused",
+            "a client secret has no place in a domain file: every client (and anyone else)"
+            " downloads the documents it feeds, so it would be public; register a public"
+            " client (PKCE, draft-ietf-mailmaint-oauth-public) and give only client_id",
+        )
+
+
 class DomainFile(_Strict):
     """A whole domain file."""
 
@@ -227,12 +383,50 @@ class DomainFile(_Strict):
     help_url: Url | None = None
     caldav: Url | None = None
     carddav: Url | None = None
+    ews: Url | None = Field(
+        default=None,
+        description="Exchange Web Services endpoint, e.g. https://mail.example.org/EWS/Exchange.asmx"
+        " (Thunderbird 150+, Outlook for Mac, exchangelib).",
+    )
+    owa: Url | None = Field(
+        default=None, description="Outlook on the web (or the groupware's web app) login page."
+    )
+    activesync: Url | None = Field(
+        default=None,
+        description="Exchange ActiveSync endpoint, e.g."
+        " https://mail.example.org/Microsoft-Server-ActiveSync (phones' Exchange accounts).",
+    )
+    jmap: Url | None = Field(
+        default=None,
+        description="JMAP session resource (RFC 8620 section 2), e.g."
+        " https://mail.example.org/.well-known/jmap.",
+    )
     mx: list[MxPattern] | None = Field(
         default=None,
         description="Serve any domain whose best MX matches one of these host names or"
         " '*.suffix' patterns with this file's settings.",
     )
+    directory: DirectoryFile | None = None
+    oauth2: OAuth2File | None = Field(
+        default=None,
+        description="OAuth2 for public clients: PACC oauth-public and clientConfig <oAuth2>.",
+    )
+    logo: LogoPath | None = None
+    accent_color: Color | None = None
 
+
+
+def _username(entry: IncomingFile | OutgoingFile) -> str | None:
+    """The login name template; an outgoing server that needs no login has none.
+
+    Thunderbird requires ``<username>`` on incoming servers only (readFromXML.sys.mjs),
+    so the default stays ``%EMAILADDRESS%`` there.
+    """
+    if entry.username is not None:
+        return entry.username
+    if isinstance(entry, OutgoingFile) and list(entry.auth) == [Auth.NONE]:
+        return None
+    return "%EMAILADDRESS%"
 
 
 def _server(entry: IncomingFile | OutgoingFile) -> Server:
@@ -245,13 +439,21 @@ def _server(entry: IncomingFile | OutgoingFile) -> Server:
         port=entry.port or STANDARD_PORTS[(entry.protocol, entry.security)],
         security=entry.security,
         auth=tuple(entry.auth),
-        username=entry.username,
+        username=_username(entry),
         pop3=pop3,
     )
 
 
-def to_record(document: DomainFile, source: str) -> DomainConfig:
-    """Turn a validated file into the frozen record renderers use."""
+def to_record(
+    document: DomainFile, source: str, images: dict[str, Image] | None = None
+) -> DomainConfig:
+    """Turn a validated file into the frozen record renderers use.
+
+    ``images``: the logos the validation read (its context), so each is read once.
+    """
+    logo = None
+    if document.logo is not None:
+        logo = (images or {}).get(document.logo) or read_logo(Path(document.logo))
     return DomainConfig(
         source=source,
         name=document.name,
@@ -263,7 +465,30 @@ def to_record(document: DomainFile, source: str) -> DomainConfig:
         help_url=document.help_url,
         caldav=document.caldav,
         carddav=document.carddav,
+        ews=document.ews,
+        owa=document.owa,
+        activesync=document.activesync,
+        jmap=document.jmap,
         mx=tuple(document.mx or ()),
+        directory=(
+            None if document.directory is None
+            else DirectorySearch(**document.directory.model_dump())
+        ),
+        oauth2=_oauth2(document.oauth2),
+        logo=logo,
+        accent_color=document.accent_color,
+    )
+
+
+def _oauth2(block: OAuth2File | None) -> OAuth2Settings | None:
+    if block is None:
+        return None
+    return OAuth2Settings(
+        issuer=block.issuer,
+        authorization_url=block.authorization_url,
+        token_url=block.token_url,
+        scopes=tuple(block.scopes or ()),
+        client_id=block.client_id,
     )
 
 

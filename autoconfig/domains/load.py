@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from autoconfig.domains.fileformat import DomainFile, to_record
+from autoconfig.domains.fileformat import CONTEXT_FOLDER, CONTEXT_IMAGES, DomainFile, to_record
 from autoconfig.domains.records import DomainConfig
 
 KeyPath = tuple[str | int, ...]
@@ -68,6 +68,9 @@ class LoadedFile:
     config: DomainConfig
     lines: Mapping[KeyPath, int] | None = field(default=None, repr=False, compare=False)
     stamp: FileStamp = (0, 0)
+    # The logo file the record holds the bytes of, with its stamp taken before reading:
+    # a compiled cache's record is reused only while that file is unchanged too.
+    logo_stamp: tuple[str, FileStamp | None] | None = None
 
     def line_of(self, key_path: KeyPath) -> int | None:
         """The line of ``key_path``, or of its nearest ancestor that has one."""
@@ -125,7 +128,7 @@ def _allowed_keys(key_path: KeyPath) -> list[str]:
         if nested is None:
             return []
         model = nested
-    return list(model.model_fields)
+    return [name for name, field in model.model_fields.items() if not field.exclude]
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -181,6 +184,8 @@ def _pydantic_findings(
         kind = detail["type"]
         if kind == "missing":
             message = "required key is missing"
+        elif kind == "secret_refused":  # never echo the secret
+            message = detail["msg"]
         elif kind == "extra_forbidden":
             allowed = _allowed_keys(key_path[:-1])
             close = difflib.get_close_matches(str(key_path[-1]), allowed, n=1)
@@ -353,13 +358,21 @@ def load_file(
         found = "an empty file" if data is None else _describe_found(data)
         message = f"expected a mapping of keys (name, domains, incoming, outgoing); got {found}"
         return FileResult(source, None, (Finding(source, 1, "", message),))
+    context: dict[str, Any] = {CONTEXT_FOLDER: path.parent, CONTEXT_IMAGES: {}}
+    logo = data.get("logo")
+    logo_stamp = None
+    if isinstance(logo, str):  # stamped before the validator reads it
+        logo_path = path.parent / logo
+        logo_stamp = (str(logo_path), file_stamp(logo_path))
     try:
-        document = DomainFile.model_validate(data)
+        document = DomainFile.model_validate(data, context=context)
     except ValidationError as error:
         if lines is None:  # the lean parse kept none: find them for the messages
             lines = parse_yaml(text, source)[1]
         return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
-    return FileResult(source, LoadedFile(source, to_record(document, source), None, stamp), ())
+    record = to_record(document, source, context[CONTEXT_IMAGES])
+    loaded = LoadedFile(source, record, None, stamp, logo_stamp if record.logo else None)
+    return FileResult(source, loaded, ())
 
 
 def _finding_from_text(text: str, source: str) -> Finding:
@@ -388,6 +401,16 @@ def scan_domain_files(directory: Path) -> dict[str, FileStamp]:
                 found.append((entry.name, (status.st_mtime_ns, status.st_size)))
     found.sort()
     return dict(found)
+
+
+def file_stamp(path: Path) -> FileStamp | None:
+    """Modification time and size of ``path``, as in a scan; None when it cannot be
+    stat-ed."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_size)
 
 
 def domain_files(directory: Path) -> list[Path]:

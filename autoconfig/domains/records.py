@@ -6,7 +6,7 @@ and never change afterwards, so requests share them without locks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from autoconfig.address import EmailAddress
@@ -86,20 +86,24 @@ class Server:
     port: int
     security: Security
     auth: tuple[Auth, ...]
-    username: str
+    username: str | None  # None: no login (an outgoing server with auth none only)
     pop3: Pop3Options | None = None
 
     def host_for(self, address: EmailAddress) -> str:
         """The host name with ``%EMAILDOMAIN%`` filled in for this address."""
         return expand_placeholders(self.host, address)
 
-    def username_for(self, address: EmailAddress) -> str:
-        """The login name this address uses on this server."""
+    def username_for(self, address: EmailAddress) -> str | None:
+        """The login name this address uses on this server (None: it logs in with none)."""
+        if self.username is None:
+            return None
         return expand_placeholders(self.username, address)
 
     @property
     def username_depends_on_address(self) -> bool:
         """True when the login name differs from user to user."""
+        if self.username is None:
+            return False
         return any(p in self.username for p in USERNAME_PLACEHOLDERS)
 
     @property
@@ -108,6 +112,43 @@ class Server:
         if self.protocol is Protocol.SMTP and self.security is not Security.TLS:
             return self.port in (587, 25)
         return STANDARD_PORTS[(self.protocol, self.security)] == self.port
+
+
+@dataclass(frozen=True, slots=True)
+class DirectorySearch:
+    """Where a domain's users are in the directory (LDAP), and which attributes to read.
+
+    ``filter`` holds the placeholders of ``USERNAME_PLACEHOLDERS``; each is replaced by
+    that part of the address, escaped as RFC 4515 section 3 requires.
+    """
+
+    base: str
+    filter: str
+    login_attribute: str
+    name_attribute: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A provider's logo, read and checked at load, served by this server."""
+
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OAuth2Settings:
+    """A domain's OAuth2 authorization server, for public clients (no client secret).
+
+    ``issuer`` is the RFC 8414 issuer identifier (an https URL); clients discover the
+    endpoints from its metadata unless the URLs are given (draft-ietf-mailmaint-oauth-public).
+    """
+
+    issuer: str
+    authorization_url: str | None = None
+    token_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    client_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +165,40 @@ class DomainConfig:
     help_url: str | None = None
     caldav: str | None = None
     carddav: str | None = None
+    ews: str | None = None  # Exchange Web Services URL
+    owa: str | None = None  # Outlook on the web (groupware web app) URL
+    activesync: str | None = None  # Exchange ActiveSync URL
+    jmap: str | None = None  # JMAP session URL (RFC 8620 section 2)
     mx: tuple[str, ...] = ()
+    directory: DirectorySearch | None = None  # per-user login names from LDAP
+    oauth2: OAuth2Settings | None = None
+    # The settings page on autoconfig.<domain>: the provider's logo and accent colour.
+    logo: Image | None = None
+    accent_color: str | None = None
 
     @property
     def id(self) -> str:
         """The provider id clients see: the first domain of the file."""
         return self.domains[0]
+
+    @property
+    def login_template(self) -> str:
+        """The login name of the groupware endpoints (EWS, ActiveSync): the first incoming
+        server's, since groupware servers such as Gromox and SOGo share one login."""
+        return self.incoming[0].username or PLACEHOLDER_ADDRESS
+
+    def with_login(self, login: str) -> DomainConfig:
+        """This config for one user whose login name the directory gave: every server
+        that takes a login name gets ``login`` (literal, no placeholder left)."""
+
+        def personal(server: Server) -> Server:
+            return server if server.username is None else replace(server, username=login)
+
+        return replace(
+            self,
+            incoming=tuple(personal(s) for s in self.incoming),
+            outgoing=tuple(personal(s) for s in self.outgoing),
+        )
 
     def incoming_of(self, protocol: Protocol) -> tuple[Server, ...]:
         """The incoming servers speaking ``protocol``, in the file's order."""

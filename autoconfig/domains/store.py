@@ -1,6 +1,6 @@
 """The configuration a running server holds, and how it is reloaded safely.
 
-A ``Snapshot`` (registry + the Thunderbird documents rendered once for it) is
+A ``Snapshot`` (registry + the Thunderbird and PACC documents rendered once for it) is
 immutable; reload builds a new one and swaps a single reference, so requests
 never see half a configuration. A reload that fails keeps the last good one.
 """
@@ -14,15 +14,17 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Protocol
 
 from autoconfig.domains.cache import CachedFile, CompiledCache
 from autoconfig.domains.load import (
     FileStamp,
     LoadedFile,
     display_prefix,
+    file_stamp,
     load_file,
     scan_domain_files,
 )
@@ -35,6 +37,7 @@ from autoconfig.domains.registry import (
     with_files_replaced,
 )
 from autoconfig.domains.watch import DirectoryWatcher
+from autoconfig.render.pacc import render_pacc
 from autoconfig.render.thunderbird import render_thunderbird
 
 log = logging.getLogger("autoconfig")
@@ -63,10 +66,21 @@ class Snapshot:
     thunderbird: Mapping[str, RenderedDocument]
     signature: Signature
     loaded_at: float
+    pacc: Mapping[str, RenderedDocument] = field(default_factory=dict)  # by served domain
 
     def thunderbird_document(self, config: DomainConfig) -> RenderedDocument:
         """The prerendered clientConfig document of ``config``'s file."""
         return self.thunderbird[config.id]
+
+    def pacc_document(self, config: DomainConfig, domain: str) -> RenderedDocument:
+        """``domain``'s PACC document: prerendered, or (a domain found by MX) rendered now.
+
+        Either way the bytes are a pure function of file and domain, as DNS needs.
+        """
+        document = self.pacc.get(domain)
+        if document is None or self.registry.lookup(domain) is not config:
+            return RenderedDocument.of(render_pacc(config, domain))
+        return document
 
 
 def directory_signature(directory: Path) -> Signature:
@@ -95,12 +109,29 @@ def build_snapshot(
         edited = _edited_in_place(directory, previous, signature)
         if edited is not None:
             return edited
-    reusable = {name: entry.loaded for name, entry in (cached or {}).items()}
+    reusable = {
+        name: entry.loaded for name, entry in (cached or {}).items()
+        if _logo_unchanged(entry.loaded)
+    }
     registry = load_directory(
         directory, previous.registry if previous else None, dict(signature), reusable
     )
     documents = {f.config.id: _document(f, previous, cached) for f in registry.files}
-    return Snapshot(registry, MappingProxyType(documents), signature, time.time())
+    pacc: dict[str, RenderedDocument] = {}
+    for loaded in registry.files:
+        pacc.update(_pacc(loaded, registry, previous, cached))
+    return Snapshot(
+        registry, MappingProxyType(documents), signature, time.time(), MappingProxyType(pacc)
+    )
+
+
+def _logo_unchanged(loaded: LoadedFile) -> bool:
+    """Whether the logo file a cached record holds the bytes of is still as it was then
+    (the domain file's own stamp says nothing about it)."""
+    if loaded.logo_stamp is None:
+        return True
+    path, stamp = loaded.logo_stamp
+    return file_stamp(Path(path)) == stamp
 
 
 def _edited_in_place(
@@ -120,10 +151,15 @@ def _edited_in_place(
     if registry is None:
         return None
     documents = dict(previous.thunderbird)
+    pacc = dict(previous.pacc)
     for result in results:
-        config = result.loaded.config  # type: ignore[union-attr]  # checked by the registry
-        documents[config.id] = RenderedDocument.of(render_thunderbird(config))
-    return Snapshot(registry, MappingProxyType(documents), signature, time.time())
+        loaded = result.loaded
+        assert loaded is not None  # checked by the registry  # noqa: S101
+        documents[loaded.config.id] = RenderedDocument.of(render_thunderbird(loaded.config))
+        pacc.update(_pacc(loaded, registry, None, None))
+    return Snapshot(
+        registry, MappingProxyType(documents), signature, time.time(), MappingProxyType(pacc)
+    )
 
 
 EDITS_IN_PLACE = 100  # more edited files at once: build the registry afresh
@@ -142,6 +178,28 @@ def _document(
     return RenderedDocument.of(render_thunderbird(config))
 
 
+def _pacc(
+    loaded: LoadedFile,
+    registry: Registry,
+    previous: Snapshot | None,
+    cached: Mapping[str, CachedFile] | None,
+) -> dict[str, RenderedDocument]:
+    """The PACC documents of the domains ``loaded`` serves, like ``_document``: from an
+    earlier load or the compiled cache when they hold this very record, else rendered."""
+    config = loaded.config
+    served = [d for d in config.domains if registry.lookup(d) is config]
+    if previous is not None and previous.registry.lookup(config.id) is config:
+        return {d: previous.pacc[d] for d in served if d in previous.pacc} | {
+            d: RenderedDocument.of(render_pacc(config, d))
+            for d in served if d not in previous.pacc
+        }
+    entry = cached.get(loaded.path) if cached else None
+    if entry is not None and entry.loaded is loaded:
+        kept = {domain: RenderedDocument(body, etag) for domain, body, etag in entry.pacc}
+        return {d: kept.get(d) or RenderedDocument.of(render_pacc(config, d)) for d in served}
+    return {d: RenderedDocument.of(render_pacc(config, d)) for d in served}
+
+
 def log_registry(registry: Registry) -> None:
     """Start-up and reload report: what was loaded, what was wrong."""
     for error in registry.errors:
@@ -154,6 +212,16 @@ def log_registry(registry: Registry) -> None:
     )
 
 
+class LoadObserver(Protocol):
+    """Told about every load (the metrics): accepted with its duration, or refused."""
+
+    def loaded(self, registry: Registry, seconds: float, generation: int) -> None:
+        """A load was accepted; ``generation`` counts them in this process, from 1."""
+
+    def refused(self) -> None:
+        """A reload was refused; the last good configuration keeps serving."""
+
+
 class ConfigStore:
     """Holds the current snapshot and reloads it when the domain files change.
 
@@ -161,13 +229,20 @@ class ConfigStore:
     builds the new snapshot, then asks gunicorn to replace the workers, which fork with
     it already in memory (shared with the master, never copied per worker). Anywhere
     else (the app run by another WSGI server) each process watches for itself.
+    ``observer`` hears of each load in the process that made it (the metrics).
     """
 
     def __init__(
-        self, directory: Path, reload_interval: float, cache_dir: Path | None = None
+        self,
+        directory: Path,
+        reload_interval: float,
+        cache_dir: Path | None = None,
+        observer: LoadObserver | None = None,
     ) -> None:
         self.directory = directory
         self.reload_interval = reload_interval
+        self._observer = observer
+        started = time.perf_counter()
         # Watching starts before loading, so an edit made while 100 000 files load is
         # seen; and here, in the main thread before gunicorn starts: opening inotify may
         # run a subprocess (ctypes looks for libc), which deadlocked in a thread of
@@ -186,6 +261,9 @@ class ConfigStore:
                      total - reused, total, reused, self._cache.path)
         log_registry(snapshot.registry)
         self._snapshot = snapshot
+        self.generation = 1
+        if observer is not None:
+            observer.loaded(snapshot.registry, time.perf_counter() - started, self.generation)
         self._cache_is_stale = snapshot_differs(snapshot, cached)
         self._refused: Signature | None = None
         self._lock = threading.Lock()
@@ -284,15 +362,23 @@ class ConfigStore:
             self._lock.release()
 
     def _reload(self, signature: Signature) -> bool:
+        started = time.perf_counter()
         try:
             snapshot = build_snapshot(self.directory, self._snapshot, signature)
             require_domains(snapshot.registry, self.directory)
         except NoValidDomainsError as error:
             log.error("reload refused, the last good configuration keeps serving: %s", error)
             self._refused = signature  # report once, not at every check
+            if self._observer is not None:
+                self._observer.refused()
             return False
         log_registry(snapshot.registry)
         self._snapshot = snapshot
+        self.generation += 1
+        if self._observer is not None:
+            self._observer.loaded(
+                snapshot.registry, time.perf_counter() - started, self.generation
+            )
         return True
 
 
@@ -331,10 +417,13 @@ def _restamped(signature: Signature, directory: Path, names: frozenset[str]) -> 
 
 
 def cache_entries(snapshot: Snapshot) -> dict[str, CachedFile]:
-    """What the compiled cache keeps of ``snapshot``: every good file and its document."""
-    documents = snapshot.thunderbird
+    """What the compiled cache keeps of ``snapshot``: every good file and its documents."""
+    documents, pacc = snapshot.thunderbird, snapshot.pacc
     return {
-        f.path: CachedFile(f, documents[f.config.id].body, documents[f.config.id].etag)
+        f.path: CachedFile(
+            f, documents[f.config.id].body, documents[f.config.id].etag,
+            tuple((d, pacc[d].body, pacc[d].etag) for d in f.config.domains if d in pacc),
+        )
         for f in snapshot.registry.files
     }
 

@@ -1,8 +1,9 @@
 """``import srv``: a domain file from published RFC 6186 / RFC 8314 SRV records.
 
 SRV records name hosts and ports only; the security mode follows from the label
-(SPEC.md 4.1), while authentication and login names are not in DNS, so the
-format's defaults are written with a comment saying they are assumptions.
+(RFC 6186 section 3, RFC 8314 section 5.1; docs/dns.md#srv-records), while
+authentication and login names are not in DNS, so the format's defaults are written
+with a comment saying they are assumptions.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """``import xml``: a Thunderbird ``config-v1.1.xml`` -> domain file YAML.
 
-The reverse of ``render.thunderbird``: element and value names follow SPEC.md 1.2
-and 1.3. What our format cannot say (Exchange servers, ``inputField``, a second
-socketType, ``loginPageInfo``, ...) becomes a comment where it was, so nothing is
-dropped silently. Each server is validated with the format's own models.
+The reverse of ``render.thunderbird``: element and value names follow
+docs/thunderbird.md#elements and #authentication. What our format cannot say
+(Exchange servers, ``inputField``, a second socketType, ``loginPageInfo``, ...)
+becomes a comment where it was, so nothing is dropped silently. Each server is
+validated with the format's own models.
 """
 
 from __future__ import annotations
@@ -21,15 +22,16 @@ from autoconfig.importers.yamltext import Entries, Item, Nested, emit_document
 from autoconfig.pox import request_parser
 from autoconfig.render.thunderbird import AUTHENTICATION, SOCKET_TYPE
 
-# The renderer's tables read backwards (one mapping per client, SPEC.md 1.2 and 1.3),
-# plus the deprecated authentication aliases Thunderbird still accepts.
+# The renderer's tables read backwards (one mapping per client,
+# docs/thunderbird.md#elements and #authentication), plus the deprecated
+# authentication aliases Thunderbird still accepts.
 SECURITY: dict[str, Security] = {word: security for security, word in SOCKET_TYPE.items()}
 AUTH: dict[str, Auth] = {
     **{word: method for method, word in AUTHENTICATION.items()},
     "plain": Auth.PASSWORD,
     "secure": Auth.PASSWORD_ENCRYPTED,
 }
-# Outgoing-only words Thunderbird treats as "none" (SPEC.md 1.3).
+# Outgoing-only words Thunderbird treats as "none" (docs/thunderbird.md#authentication).
 AUTH_AS_NONE = ("client-IP-address", "smtp-after-pop")
 
 _SERVER_CHILDREN = ("hostname", "port", "socketType", "authentication", "username", "pop3")
@@ -106,7 +108,7 @@ def _server_data(server: etree._Element, outgoing: bool, notes: list[str]) -> di
     username = server.find("username")
     if username is not None:
         data["username"] = _text(username)
-    elif outgoing:
+    elif outgoing and methods != ["none"]:  # with auth none, no username is the default
         notes.append("no username in the original; the format's default %EMAILADDRESS% applies")
     pop3 = _pop3(server, notes)
     if pop3:
@@ -216,7 +218,7 @@ def _unmapped_top_level(root: etree._Element, provider: etree._Element) -> list[
         notes.append(f"<documentation>: only the first of {len(docs)} links is kept")
     for child in root:
         if child.tag == "oAuth2":
-            notes.append("<oAuth2>: Thunderbird ignores it (SPEC.md 1.3)")
+            notes.append("<oAuth2>: Thunderbird ignores it (docs/thunderbird.md#oauth2)")
         elif child.tag == "webMail":
             if child.find("loginPageInfo") is not None:
                 notes.append("<webMail><loginPageInfo>: no equivalent (loginPage kept as webmail)")

@@ -1,10 +1,11 @@
-"""Microsoft Autodiscover answers: POX settings (Outlook 2006a), POX errors, v2 JSON.
+"""Microsoft Autodiscover answers: POX settings (Outlook 2006a), the ActiveSync
+(mobilesync) settings, POX errors, v2 JSON.
 
 Pure functions: a ``DomainConfig`` plus what the view validated goes in,
 response bytes come out. Nothing from a request is echoed except a validated
 address (in ``LoginName``) or, in the v2 ``InvalidProtocol`` message, the
 protocol value stripped to ASCII letters and digits. Element names, order and
-values follow SPEC.md 2.3-2.6.
+values follow docs/autodiscover.md (settings response to v2 JSON).
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ from autoconfig.pox import (
     ErrorCode,
 )
 
-# Protocol/Type words (SPEC.md 2.3, MicrosoftDocs type-pox).
+# Protocol/Type words (docs/autodiscover.md#protocol-elements, MicrosoftDocs type-pox).
 PROTOCOL_TYPE: dict[Protocol, str] = {
     Protocol.IMAP: "IMAP",
     Protocol.POP3: "POP3",
     Protocol.SMTP: "SMTP",
 }
 
-# SSL and Encryption, always both (SPEC.md 2.3 and 6 item 3): Outlook 2010+ reads
+# SSL and Encryption, always both (docs/autodiscover.md#encryption): Outlook 2010+ reads
 # Encryption (SSL = implicit TLS, TLS = STARTTLS), Outlook 2007 only SSL, and the SSL
 # default is "on", so plaintext needs SSL=off spelled out (MS-OXDSCLI ssl a02659dd).
 SSL_ENCRYPTION: dict[Security, tuple[str, str]] = {
@@ -51,19 +52,23 @@ SSL_ENCRYPTION: dict[Security, tuple[str, str]] = {
 }
 
 # SPA (Secure Password Authentication = NTLM/Kerberos) defaults to "on" when absent
-# (SPEC.md 2.3 and 6 item 2), so it is always emitted, "on" only for these methods.
+# (docs/autodiscover.md#spa), so it is always emitted, "on" only for these methods.
 SPA_METHODS: frozenset[Auth] = frozenset({Auth.NTLM, Auth.GSSAPI})
 
-# POX has no words for OAuth2 or client certificates (SPEC.md 2.3): Outlook then
-# uses the next method of the file's list; a server offering only these gets the
-# password settings, the best Outlook can do with it.
+# POX has no words for OAuth2 or client certificates
+# (docs/autodiscover.md#protocol-elements): Outlook then uses the next method of the
+# file's list; a server offering only these gets the password settings, the best
+# Outlook can do with it.
 POX_INEXPRESSIBLE: frozenset[Auth] = frozenset({Auth.OAUTH2, Auth.CLIENT_CERT})
 
-# Hours a client may keep the settings before asking again (SPEC.md 2.3: default 1).
+# Hours a client may keep the settings before asking again (docs/autodiscover.md#ttl: default 1).
 TTL_HOURS = 1
 
 V2_PROTOCOL = "AutodiscoverV1"
-V2_PROTOCOL_MAX_ECHO = 32  # characters of a rejected Protocol value shown back (SPEC.md 6 item 9)
+V2_ACTIVESYNC = "ActiveSync"
+V2_EWS = "Ews"
+# Characters of a rejected Protocol value shown back (docs/autodiscover.md#common-mistakes).
+V2_PROTOCOL_MAX_ECHO = 32
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 
@@ -100,10 +105,9 @@ def _protocol(
     _text(element, "TTL", str(TTL_HOURS))
     _text(element, "Server", server.host.replace(PLACEHOLDER_DOMAIN, domain))
     _text(element, "Port", str(server.port))
-    if address is not None:
-        _text(element, "LoginName", server.username_for(address))
-    elif not server.username_depends_on_address:
-        _text(element, "LoginName", server.username)
+    login = server.username_for(address) if address is not None else server.username
+    if login is not None and (address is not None or not server.username_depends_on_address):
+        _text(element, "LoginName", login)
     _text(element, "DomainRequired", "off")
     auth = outlook_auth(server)
     _text(element, "SPA", _on_off(auth in SPA_METHODS))
@@ -116,6 +120,34 @@ def _protocol(
         same_login = auth is not Auth.NONE and server.username == incoming_username
         _text(element, "UsePOPAuth", _on_off(same_login))
         _text(element, "SMTPLast", "off")  # SMTP-after-POP: no domain file says so
+
+
+# OWAUrl's AuthenticationMethod (MS-OXDSCLI, the OWAUrl element; FBA = forms-based): a groupware web
+# app logs in with a form. The attribute also matters to Thunderbird, which reads the
+# URL as ``OWAUrl.value`` (ExchangeAutoDiscover.sys.mjs): without an attribute the JXON
+# view of the element is its bare text, ``.value`` is undefined and WEB is skipped.
+OWA_AUTHENTICATION = "FBA"
+
+
+def _groupware(account: etree._Element, config: DomainConfig) -> None:
+    """EWS and OWA as Exchange announces them (MS-OXDSCLI, Protocol element and its Type).
+
+    EWS goes in an ``EXCH`` Protocol: Thunderbird reads ``EwsUrl`` from EXCH or EXHTTP,
+    exchangelib from EXPR or else EXCH (``autodiscover/properties.py``, Response.protocol),
+    so EXCH is the one both find. Both entries come before IMAP/POP3: Thunderbird writes
+    what they say (type exchange, host, URLs) into its first incoming server, whatever
+    that holds by then, so after an IMAP entry they would overwrite the IMAP server.
+    """
+    if config.owa:
+        web = etree.SubElement(account, f"{{{NS_OUTLOOK_RESPONSE}}}Protocol")
+        _text(web, "Type", "WEB")
+        external = etree.SubElement(web, f"{{{NS_OUTLOOK_RESPONSE}}}External")
+        _text(external, "OWAUrl", config.owa).set("AuthenticationMethod", OWA_AUTHENTICATION)
+    if config.ews:
+        exch = etree.SubElement(account, f"{{{NS_OUTLOOK_RESPONSE}}}Protocol")
+        _text(exch, "Type", "EXCH")
+        _text(exch, "TTL", str(TTL_HOURS))
+        _text(exch, "EwsUrl", config.ews)
 
 
 def _serialize(root: etree._Element) -> bytes:
@@ -135,7 +167,9 @@ def render_pox_settings(
 
     The answer for a domain is built once (``_prepared_pox``) and kept: per request
     only the login names are filled in, so a request costs a parse of our own
-    document instead of building sixty elements one by one.
+    document instead of building sixty elements one by one. ``config`` is therefore
+    a domain's record from the registry; a per-user one (``with_login``) goes to
+    ``render_pox_personal``, so that it never takes a place in that cache.
     """
     prepared = _prepared_pox(config, domain, address is not None)
     if address is None:
@@ -146,6 +180,12 @@ def render_pox_settings(
     for server, login in zip(servers, logins, strict=True):
         login.text = server.username_for(address)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def render_pox_personal(config: DomainConfig, domain: str, address: EmailAddress) -> bytes:
+    """The settings response for a record made for one user (``DomainConfig.with_login``),
+    built whole: besides the login names, ``UsePOPAuth`` depends on them."""
+    return _render_pox(config, domain, address)
 
 
 # The placeholder address of a prepared answer; every LoginName is replaced per request.
@@ -167,22 +207,56 @@ def _render_pox(config: DomainConfig, domain: str, address: EmailAddress | None)
     account = etree.SubElement(response, f"{{{NS_OUTLOOK_RESPONSE}}}Account")
     _text(account, "AccountType", "email")
     _text(account, "Action", "settings")
+    _groupware(account, config)
     incoming_username = config.incoming[0].username if config.incoming else None
     for server in (*config.incoming, *config.outgoing):
         _protocol(account, server, domain, address, incoming_username)
     return _serialize(root)
 
 
+def render_mobilesync_settings(
+    config: DomainConfig, address: EmailAddress, display_name: str | None = None
+) -> bytes:
+    """The ActiveSync Autodiscover answer (MS-ASCMD 2.2.1.1 Autodiscover command and
+    its 4.2.4 example): ``Action/Settings/Server`` with ``Type`` MobileSync and the URL in
+    both ``Url`` and ``Name``, as Exchange sends it. ``User`` names the validated address
+    (and the person, when a directory gave the name). Needs ``config.activesync``."""
+    if config.activesync is None:
+        raise ValueError(f"{config.source} has no activesync URL")
+    namespace = NS_MOBILESYNC_RESPONSE
+    root = etree.Element(f"{{{NS_RESPONSE}}}Autodiscover", nsmap=_default_namespace(NS_RESPONSE))
+    response = etree.SubElement(
+        root, f"{{{namespace}}}Response", nsmap=_default_namespace(namespace)
+    )
+
+    def add(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
+        element = etree.SubElement(parent, f"{{{namespace}}}{name}")
+        element.text = text
+        return element
+
+    add(response, "Culture", "en:us")
+    user = add(response, "User")
+    if display_name:
+        add(user, "DisplayName", display_name)
+    add(user, "EMailAddress", str(address))
+    server = add(add(add(response, "Action"), "Settings"), "Server")
+    add(server, "Type", "MobileSync")
+    add(server, "Url", config.activesync)
+    add(server, "Name", config.activesync)
+    return _serialize(root)
+
+
 def format_error_time(now: time) -> str:
-    """``Time`` attribute: time of day, ``hh:mm:ss.ffffff`` (SPEC.md 2.4)."""
+    """``Time`` attribute: time of day, ``hh:mm:ss.ffffff`` (docs/autodiscover.md#errors)."""
     return now.strftime("%H:%M:%S.%f")
 
 
 def render_pox_error(
     code: ErrorCode, now: time, server_id: int, *, reason: str = "", mobilesync: bool = False
 ) -> bytes:
-    """A POX ``Error`` response (SPEC.md 2.4); ``mobilesync`` wraps it as MS-ASCMD 4.2.4
-    does for ActiveSync clients (SPEC.md 2.5): ``Response`` in the mobilesync namespace.
+    """A POX ``Error`` response (docs/autodiscover.md#errors); ``mobilesync`` wraps it
+    as MS-ASCMD 4.2.4 does for ActiveSync clients (docs/autodiscover.md#activesync):
+    ``Response`` in the mobilesync namespace.
 
     ``server_id`` is the ``Id`` attribute (unsigned, identifies this server);
     ``reason`` goes into ``DebugData`` and must be one of our fixed texts.
@@ -205,13 +279,14 @@ def render_pox_error(
     return _serialize(root)
 
 
-# --- Autodiscover v2 (JSON, SPEC.md 2.6) ------------------------------------------------
+# --- Autodiscover v2 (JSON, docs/autodiscover.md#autodiscover-v2-json) -------------------
 
 
 def v2_pox_url(config: DomainConfig) -> str:
     """Where Outlook should POST next: built from the domain file, never from Host
-    (SPEC.md 6 item 8). The file's first domain is the provider's own, so a hoster's
-    customer domains all point at the hoster's ``autodiscover.`` host and certificate."""
+    (docs/autodiscover.md#common-mistakes). The file's first domain is the provider's
+    own, so a hoster's customer domains all point at the hoster's ``autodiscover.`` host
+    and certificate."""
     return f"https://autodiscover.{config.id}/autodiscover/autodiscover.xml"
 
 
@@ -219,9 +294,21 @@ def _json(document: dict[str, str]) -> bytes:
     return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def render_v2(config: DomainConfig) -> bytes:
-    """The ``AutodiscoverV1`` answer: the POX URL for this domain."""
-    return _json({"Protocol": V2_PROTOCOL, "Url": v2_pox_url(config)})
+def v2_urls(config: DomainConfig) -> dict[str, str]:
+    """Protocol values the v2 endpoint answers for this domain, with their URLs: the POX
+    URL always, ActiveSync and Ews when the file has them (Microsoft's v2 service
+    answers these names the same way: ``{"Protocol": …, "Url": …}``)."""
+    urls = {V2_PROTOCOL: v2_pox_url(config)}
+    if config.activesync:
+        urls[V2_ACTIVESYNC] = config.activesync
+    if config.ews:
+        urls[V2_EWS] = config.ews
+    return urls
+
+
+def render_v2(config: DomainConfig, protocol: str = V2_PROTOCOL) -> bytes:
+    """The answer for ``protocol`` (one of ``v2_urls``): where that service is."""
+    return _json({"Protocol": protocol, "Url": v2_urls(config)[protocol]})
 
 
 def sanitize_protocol(raw: str) -> str:
@@ -229,12 +316,13 @@ def sanitize_protocol(raw: str) -> str:
     return _NOT_ALNUM.sub("", raw)[:V2_PROTOCOL_MAX_ECHO]
 
 
-def render_v2_invalid_protocol(raw: str) -> bytes:
-    """Microsoft's ``InvalidProtocol`` error (SPEC.md 2.6), with the value sanitised."""
+def render_v2_invalid_protocol(raw: str, supported: tuple[str, ...] = (V2_PROTOCOL,)) -> bytes:
+    """Microsoft's ``InvalidProtocol`` error (docs/autodiscover.md#autodiscover-v2-json),
+    with the value sanitised and the values this domain answers listed."""
     return render_v2_error(
         "InvalidProtocol",
         f"The given protocol value '{sanitize_protocol(raw)}' is invalid. "
-        f"Supported values are '{V2_PROTOCOL}'",
+        f"Supported values are '{', '.join(supported)}'",
     )
 
 

@@ -1,8 +1,8 @@
 """Outlook Autodiscover endpoints: POX (POST, and GET for Delta Chat) and v2 JSON.
 
-Paths match in any letter case (SPEC.md 2.1, 5.5: Outlook sends
-``/Autodiscover/Autodiscover.xml``). Every error raised here answers in the
-endpoint's own format: a POX ``Error`` (``text/xml``) or v2 JSON, never the
+Paths match in any letter case (docs/autodiscover.md#discovery, docs/http.md#routing:
+Outlook sends ``/Autodiscover/Autodiscover.xml``). Every error raised here answers in
+the endpoint's own format: a POX ``Error`` (``text/xml``) or v2 JSON, never the
 app's plain text. Credentials are neither needed nor read: Thunderbird sends
 ``Authorization: Basic`` with the user's password, and nothing here looks at
 headers other than Content-Type, Content-Length and Host, or logs a body.
@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
+from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -24,31 +25,41 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map
 
+from autoconfig import hosts
 from autoconfig.address import host_without_port, normalize_domain
 from autoconfig.domains.records import DomainConfig
 from autoconfig.errors import ClientError, UnknownDomainError
 from autoconfig.pox import MAX_BODY_BYTES, ErrorCode, PoxError, parse_request
 from autoconfig.render.autodiscover import (
-    V2_PROTOCOL,
+    render_mobilesync_settings,
     render_pox_error,
+    render_pox_personal,
     render_pox_settings,
     render_v2,
     render_v2_error,
     render_v2_invalid_protocol,
+    v2_urls,
 )
-from autoconfig.web.lookup import address_from, config_from_host, current_snapshot, find_config
+from autoconfig.web.lookup import (
+    address_from,
+    config_from_host,
+    current_snapshot,
+    find_config,
+    for_user,
+)
 
 log = logging.getLogger("autoconfig")
 
 blueprint = Blueprint("autodiscover", __name__)
 
-POX_CONTENT_TYPE = "text/xml; charset=utf-8"  # SPEC.md 5.3, errors included
+POX_CONTENT_TYPE = "text/xml; charset=utf-8"  # docs/http.md#content-types, errors included
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # Content types a POX body may come with; none at all is tolerated too. Outlook,
 # Thunderbird and ActiveSync send text/xml (MS-ASCMD 2.2.1.1); a form post is no client.
 XML_MIMETYPES = frozenset({"", "text/xml", "application/xml"})
-# Clients look for the POX URL on <domain> and autodiscover.<domain> (SPEC.md 2.1).
-HOST_PREFIXES = ("autodiscover.",)
+# Clients look for the POX URL on <domain> and autodiscover.<domain>
+# (docs/autodiscover.md#discovery).
+HOST_PREFIXES = (hosts.AUTODISCOVER,)
 _READ_CHUNK = 16 * 1024
 _V2_ENDPOINTS = frozenset({"autodiscover.v2_query", "autodiscover.v2_path"})
 
@@ -87,14 +98,11 @@ def server_id() -> int:
     return zlib.crc32(socket.gethostname().encode("utf-8", "replace"))
 
 
-def _pox_response(body: bytes, status: int = 200, *, cacheable: bool = False) -> Response:
+def _pox_response(body: bytes, status: int = HTTPStatus.OK, *, cacheable: bool = False) -> Response:
     response = Response(body, status=status, content_type=POX_CONTENT_TYPE)
-    if cacheable:  # the same for every user of the domain (SPEC.md 5.4)
+    if cacheable:  # the same for every user of the domain (docs/http.md#caching)
         response.cache_control.public = True
         response.cache_control.max_age = current_app.config["AUTOCONFIG_SETTINGS"].cache_max_age
-    else:
-        response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -106,15 +114,13 @@ def _pox_error(error: PoxError) -> Response:
     return _pox_response(body, error.status)
 
 
-def _json_response(body: bytes, status: int = 200) -> Response:
-    response = Response(body, status=status, content_type=JSON_CONTENT_TYPE)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+def _json_response(body: bytes, status: int = HTTPStatus.OK) -> Response:
+    return Response(body, status=status, content_type=JSON_CONTENT_TYPE)
 
 
 def _too_large() -> PoxError:
-    return PoxError(ErrorCode.INVALID_REQUEST, "the request body is too large", status=413)
+    return PoxError(ErrorCode.INVALID_REQUEST, "the request body is too large",
+                    status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
 
 def _read_body() -> bytes:
@@ -137,15 +143,29 @@ def pox_post(**_segments: str) -> Response:
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise _too_large()
     if request.mimetype not in XML_MIMETYPES:
-        raise PoxError(ErrorCode.INVALID_REQUEST, "the request body must be text/xml", status=415)
+        raise PoxError(ErrorCode.INVALID_REQUEST, "the request body must be text/xml",
+                       status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
     parsed = parse_request(_read_body())
     try:
         config = find_config(current_snapshot(), parsed.address.domain)
     except UnknownDomainError:
         raise PoxError(
-            ErrorCode.ADDRESS_NOT_FOUND, "no mail settings are served for this domain"
+            ErrorCode.ADDRESS_NOT_FOUND,
+            "no mail settings are served for this domain",
+            mobilesync=parsed.mobilesync,
         ) from None
-    return _pox_response(render_pox_settings(config, parsed.address.domain, parsed.address))
+    user = for_user(config, parsed.address)
+    if parsed.mobilesync:
+        if config.activesync is None:  # MS-ASCMD 2.2.1.1: no provider for that schema
+            raise PoxError(
+                ErrorCode.SCHEMA_NOT_AVAILABLE,
+                "no ActiveSync server is served for this domain",
+                mobilesync=True,
+            )
+        return _pox_response(render_mobilesync_settings(user.config, parsed.address, user.name))
+    # The per-domain prepared answer only for the domain's own record (see render_pox_settings).
+    render = render_pox_settings if user.config is config else render_pox_personal
+    return _pox_response(render(user.config, parsed.address.domain, parsed.address))
 
 
 def _domain_from_host(host: str) -> tuple[DomainConfig, str]:
@@ -180,11 +200,17 @@ def _arg(name: str) -> str:
 
 
 def _v2_answer(raw_address: str) -> Response:
+    """The URL of the service ``Protocol`` names (compared in any letter case: Outlook
+    sends ``Autodiscoverv1``); the domain is looked up first, so which protocols it
+    offers decides the answer."""
     protocol = _arg("Protocol")
-    if protocol.lower() != V2_PROTOCOL.lower():
-        return _json_response(render_v2_invalid_protocol(protocol), 400)
     config = find_config(current_snapshot(), address_from(raw_address).domain)
-    return _json_response(render_v2(config))
+    supported = tuple(v2_urls(config))
+    name = next((known for known in supported if known.lower() == protocol.lower()), None)
+    if name is None:
+        body = render_v2_invalid_protocol(protocol, supported)
+        return _json_response(body, HTTPStatus.BAD_REQUEST)
+    return _json_response(render_v2(config, name))
 
 
 @blueprint.get(V2_RULE)
@@ -201,12 +227,14 @@ def v2_path(address: str, **_segments: str) -> Response:
 
 # --- errors, in each endpoint's own format ---------------------------------------------
 
-# v2 error codes: InvalidProtocol is Microsoft's (SPEC.md 2.6); the other two are ours,
-# in the same shape, so a client reads every v2 error the same way.
-_V2_CODES: dict[int, str] = {400: "InvalidEmailAddress", 404: "DomainNotFound"}
+# v2 error codes: InvalidProtocol is Microsoft's (docs/autodiscover.md#autodiscover-v2-json);
+# the other two are ours, in the same shape, so a client reads every v2 error the same way.
+_V2_CODES: dict[int, str] = {
+    HTTPStatus.BAD_REQUEST: "InvalidEmailAddress", HTTPStatus.NOT_FOUND: "DomainNotFound",
+}
 _V2_MESSAGES: dict[int, str] = {
-    400: "The given email address is invalid.",
-    404: "No mail settings are served for this domain.",
+    HTTPStatus.BAD_REQUEST: "The given email address is invalid.",
+    HTTPStatus.NOT_FOUND: "No mail settings are served for this domain.",
 }
 
 
@@ -218,23 +246,26 @@ def _client_error(error: ClientError) -> Response:
     if isinstance(error, PoxError):
         return _pox_error(error)
     if _is_v2():
-        status = 404 if isinstance(error, UnknownDomainError) else 400
+        unknown = isinstance(error, UnknownDomainError)
+        status = HTTPStatus.NOT_FOUND if unknown else HTTPStatus.BAD_REQUEST
         return _json_response(render_v2_error(_V2_CODES[status], _V2_MESSAGES[status]), status)
     return _pox_error(PoxError(ErrorCode.INVALID_REQUEST, "invalid request", status=error.status))
 
 
 def _http_error(error: HTTPException) -> Response:
-    status = error.code or 400
+    status = error.code or HTTPStatus.BAD_REQUEST
     if _is_v2():
         return _json_response(render_v2_error("InvalidRequest", error.name), status)
-    code = ErrorCode.INTERNAL_ERROR if status >= 500 else ErrorCode.INVALID_REQUEST
+    server_side = status >= HTTPStatus.INTERNAL_SERVER_ERROR
+    code = ErrorCode.INTERNAL_ERROR if server_side else ErrorCode.INVALID_REQUEST
     return _pox_error(PoxError(code, error.name, status=status))
 
 
 def _unexpected(error: Exception) -> Response:
     log.exception("unexpected error while answering an Autodiscover request")
     if _is_v2():
-        return _json_response(render_v2_error("InternalError", "Internal server error"), 500)
+        return _json_response(render_v2_error("InternalError", "Internal server error"),
+                              HTTPStatus.INTERNAL_SERVER_ERROR)
     return _pox_error(PoxError(ErrorCode.INTERNAL_ERROR, "internal server error"))
 
 

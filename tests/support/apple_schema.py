@@ -1,10 +1,10 @@
 """Check a profile against Apple's published payload schema (apple/device-management YAML).
 
-The YAML files in ../shared/data/apple-schema/ describe every key of every payload:
-its type, whether it is required, its allowed values (``rangelist``) and sometimes a
+Apple's YAML files (apple/device-management ``mdm/profiles``) describe every key of
+every payload: its type, whether it is required, its allowed values (``rangelist``) and sometimes a
 ``format`` regular expression. ``profile_problems`` lists every way a profile strays
 from them, plus the rules the schema states in prose (valid, unique UUIDs and
-identifiers) and SPEC.md 6.6 (no empty values).
+identifiers) and docs/apple.md#no-empty-values.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.paths import shared_data
+from tests.support.paths import APPLE_SCHEMA
 
 # Apple's type words -> the Python types plistlib reads them as (bool is not an integer).
 PYTHON_TYPES: dict[str, tuple[type, ...]] = {
@@ -37,7 +37,7 @@ PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 @cache
 def payload_keys() -> dict[str, dict[str, dict[str, Any]]]:
     """Every payload type's keys, by name: {"com.apple.mail.managed": {"EmailAddress": {...}}}."""
-    folder: Path = shared_data("apple-schema")
+    folder: Path = APPLE_SCHEMA
     schemas: dict[str, dict[str, dict[str, Any]]] = {}
     for path in sorted(folder.glob("*.yaml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -60,7 +60,7 @@ def _value_problems(where: str, key: str, value: Any, spec: dict[str, Any]) -> I
             yield f"{where}.{key}: expected {kind}, got {type(value).__name__} {value!r}"
             return
     if isinstance(value, str | list | dict | bytes) and not value:
-        yield f"{where}.{key}: empty value (SPEC.md 6.6)"
+        yield f"{where}.{key}: empty value (docs/apple.md#no-empty-values)"
     if "rangelist" in spec and value not in spec["rangelist"]:
         yield f"{where}.{key}: {value!r} is not one of {spec['rangelist']}"
     if "format" in spec and not re.fullmatch(spec["format"], str(value)):

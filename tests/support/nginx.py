@@ -8,9 +8,7 @@ test cannot drift from the config it claims to test).
 
 from __future__ import annotations
 
-import datetime
 import http.client
-import ipaddress
 import os
 import pwd
 import re
@@ -24,13 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from tests.support.http import Reply, free_port, send
 from tests.support.paths import REPO
+from tests.support.pki import LoopbackPKI
 from tests.support.system import require_program, stop_process
 
 NGINX_DIR = REPO / "nginx"
@@ -40,78 +34,6 @@ TEST_NAMES = (
     "autoconfig.example.org", "autodiscover.example.org", "example.org",
 )
 _PLACEHOLDER = re.compile(r"@[A-Z_]+@")
-
-
-@dataclass(frozen=True)
-class LoopbackPKI:
-    """A CA the client trusts and a leaf certificate nginx serves."""
-
-    ca: Path
-    cert: Path
-    key: Path
-
-
-def make_pki(directory: Path, names: Sequence[str] = TEST_NAMES) -> LoopbackPKI:
-    """A fresh CA and a leaf for ``names``, written to ``directory`` (never the repo)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "autoconfig test CA")])
-    ca_cert = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True,
-                content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(ca_name).public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(n) for n in names]
-                + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    pki = LoopbackPKI(directory / "ca.pem", directory / "leaf.pem", directory / "leaf.key")
-    pki.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    pki.cert.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    pki.key.write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    pki.key.chmod(0o600)
-    return pki
 
 
 def render_site(
@@ -182,6 +104,14 @@ class RunningNginx:
         """The shipped config's access log (autoconfig_private format) so far."""
         path = self.prefix / "site" / "logs" / "autoconfig-access.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def wait_for_access_log(self, text: str, timeout: float = 5.0) -> str:
+        """The access log once it holds ``text``: nginx writes a line only after it has
+        finished with the connection (e.g. drained a refused body), not with the reply."""
+        deadline = time.monotonic() + timeout
+        while text not in (log := self.access_log()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return log
 
     def error_log(self) -> str:
         """nginx's error log so far (for failure messages)."""

@@ -1,10 +1,13 @@
-"""Start the real server (``autoconfig serve``: gunicorn) on a loopback port."""
+"""Start the real server (``autoconfig serve``: gunicorn) on a loopback port.
+
+The server is the installed wheel (tests/support/installed.py), started from a
+directory that holds a decoy ``autoconfig/`` package, as a user would run it.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.http import free_port, request
+from tests.support.installed import decoy_directory, installed_command
 from tests.support.system import stop_process
-
-AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 
 
 @dataclass
@@ -44,9 +46,9 @@ def run_server(
     full_env = {**os.environ, "AUTOCONFIG_RELOAD_INTERVAL": "0.5", **(env or {})}
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [str(AUTOCONFIG), "serve", "--bind", f"127.0.0.1:{port}", "--domains", str(domains),
-             "--workers", str(workers)],
-            stdout=log_file, stderr=subprocess.STDOUT, env=full_env,
+            [str(installed_command()), "serve", "--bind", f"127.0.0.1:{port}",
+             "--domains", str(domains), "--workers", str(workers)],
+            stdout=log_file, stderr=subprocess.STDOUT, env=full_env, cwd=decoy_directory(),
         )
     server = RunningServer(f"http://127.0.0.1:{port}", process, log_path)
     try:

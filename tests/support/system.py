@@ -51,6 +51,21 @@ def require_program(program: str, package: str, *extra_packages: str) -> Path:
     raise AssertionError("unreachable")  # pragma: no cover - pytest.skip raises
 
 
+def require_file(path: Path, package: str) -> Path:
+    """``path``, installing the Debian ``package`` that ships it first if we can."""
+    if path.exists():
+        return path
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        _apt_install([package])
+        if path.exists():
+            return path
+    message = f"{path} is missing: install it with `apt-get install {package}`"
+    if _in_ci():
+        pytest.fail(message + " (CI must run this test, not skip it)")
+    pytest.skip(message)
+    raise AssertionError("unreachable")  # pragma: no cover - pytest.skip raises
+
+
 def stop_process(
     process: subprocess.Popen[bytes], stop_signal: int = signal.SIGTERM, timeout: float = 10.0
 ) -> None:

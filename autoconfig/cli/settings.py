@@ -1,0 +1,37 @@
+"""``autoconfig settings``: what the environment sets, checked as ``serve`` checks it."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from autoconfig.settings import (
+    Settings,
+    SettingsError,
+    markdown_table,
+    unknown_variables,
+    variable,
+)
+
+
+@click.command("settings")
+@click.option("--markdown", is_flag=True, help="Print the README's table of every variable.")
+def settings_command(markdown: bool) -> None:
+    """Check the AUTOCONFIG_* variables and print the value of each (or the table)."""
+    if markdown:
+        click.echo(markdown_table(), nl=False)
+        return
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    for warning in unknown_variables():
+        click.echo(f"Warning: {warning}", err=True)
+    for field in Settings.model_fields:
+        name = variable(field)
+        origin = "" if os.environ.get(name) else "  (default)"
+        value = getattr(settings, field)
+        if isinstance(value, tuple):
+            value = ",".join(str(item) for item in value)
+        click.echo(f"{name}={'' if value is None else value}{origin}")

@@ -1,0 +1,167 @@
+"""Prometheus metrics, added up across gunicorn's workers.
+
+gunicorn answers from several processes, so each keeps its values in files under
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode, which
+``autoconfig serve`` sets up: a fresh directory per start) and ``/metrics`` sums them.
+prometheus_client picks that mode when it is first imported, so it is imported here
+only when an app is built, after ``serve`` has set the variable; an app built without
+it (the tests' in-process apps) counts in its own registry.
+
+Labels come from fixed sets only (endpoint family, status class, outcome): never an
+address, a domain or a path, so the number of series is bounded whatever clients send.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from autoconfig.domains.registry import Registry
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+# Flask endpoint (blueprint.view) -> the family its requests are counted under.
+FAMILIES = {
+    "thunderbird.client_config": "thunderbird",
+    "autodiscover.pox_post": "autodiscover_pox",
+    "autodiscover.pox_get": "autodiscover_pox",
+    "autodiscover.v2_query": "autodiscover_v2",
+    "autodiscover.v2_path": "autodiscover_v2",
+    "apple.profile": "apple_profile",
+    "apple.page": "page",
+    "apple.stylesheet": "page",
+    "health.healthz": "health",
+    "health.readyz": "health",
+    "metrics.metrics": "metrics",
+}
+OTHER_FAMILY = "other"  # no route matched (404, 405): scanners, typos
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+RELOAD_RESULTS = ("succeeded", "refused")
+MX_RESULTS = ("hit", "miss", "failure")
+# Request durations: a prerendered document takes about a millisecond, an MX lookup
+# up to AUTOCONFIG_DNS_TIMEOUT (2 s by default).
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def family_of(endpoint: str | None) -> str:
+    """The bounded family name of a Flask endpoint."""
+    return FAMILIES.get(endpoint or "", OTHER_FAMILY)
+
+
+def status_class(status: int) -> str:
+    """``404`` -> ``"4xx"``; anything outside 200..599 counts as 5xx (our bug)."""
+    return f"{status // 100}xx" if 200 <= status < 600 else "5xx"
+
+
+def multiprocess() -> bool:
+    """Whether values go to files that every worker shares (under ``autoconfig serve``)."""
+    return MULTIPROCESS_VARIABLE in os.environ
+
+
+class Metrics:
+    """The app's counters, histograms and gauges (one set per app)."""
+
+    def __init__(self) -> None:
+        from prometheus_client import (  # noqa: PLC0415 - see the module docstring
+            CollectorRegistry,
+            Counter,
+            Gauge,
+            Histogram,
+            values,
+        )
+
+        if multiprocess() and values.ValueClass is values.MutexValue:
+            raise RuntimeError(
+                f"prometheus_client was imported before {MULTIPROCESS_VARIABLE} was set;"
+                " the workers' metrics would not add up"
+            )
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.requests = Counter(
+            "autoconfig_requests", "HTTP requests answered, by endpoint family and status class",
+            ["family", "status"], registry=registry,
+        )
+        self.duration = Histogram(
+            "autoconfig_request_duration_seconds", "Time to answer a request, by endpoint family",
+            ["family"], buckets=DURATION_BUCKETS, registry=registry,
+        )
+        self.reloads = Counter(
+            "autoconfig_reloads", "Reloads of the edited domain files (under autoconfig"
+            " serve: by gunicorn's master, once)",
+            ["result"], registry=registry,
+        )
+        self.files_with_errors = Gauge(
+            "autoconfig_config_files_with_errors",
+            "Domain files that did not validate in the newest load (their last good version,"
+            " if any, keeps serving)", registry=registry, multiprocess_mode="livemostrecent",
+        )
+        self.domains = Gauge(
+            "autoconfig_config_domains", "Domains served by the newest load",
+            registry=registry, multiprocess_mode="livemostrecent",
+        )
+        self.load_seconds = Gauge(
+            "autoconfig_config_load_seconds", "How long the newest load of the domain files took",
+            registry=registry, multiprocess_mode="livemostrecent",
+        )
+        self.generation = Gauge(
+            "autoconfig_config_generation",
+            "Loads so far (1 = the start-up load; each accepted reload adds one)",
+            registry=registry, multiprocess_mode="livemax",
+        )
+        self.mx_lookups = Counter(
+            "autoconfig_mx_lookups", "MX lookups for hosted domains: cache hits, DNS answers"
+            " (misses) and DNS failures", ["result"], registry=registry,
+        )
+        for result in RELOAD_RESULTS:  # every series exists from the start, at 0
+            self.reloads.labels(result)
+        for result in MX_RESULTS:
+            self.mx_lookups.labels(result)
+
+    def request_done(self, endpoint: str | None, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        family = family_of(endpoint)
+        self.requests.labels(family, status_class(status)).inc()
+        self.duration.labels(family).observe(seconds)
+
+    def loaded(self, registry: Registry, seconds: float, generation: int) -> None:
+        """A load of the domain files was accepted (start-up or reload)."""
+        if generation > 1:
+            self.reloads.labels("succeeded").inc()
+        self.files_with_errors.set(len({finding.file for finding in registry.errors}))
+        self.domains.set(len(registry.by_domain))
+        self.load_seconds.set(seconds)
+        self.generation.set(generation)
+
+    def refused(self) -> None:
+        """A reload was refused (no valid file left); the last good load keeps serving."""
+        self.reloads.labels("refused").inc()
+
+    def mx_lookup(self, result: str) -> None:
+        """One MX lookup: ``hit``, ``miss`` or ``failure``."""
+        self.mx_lookups.labels(result).inc()
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The text format for a scrape, summed over the workers in multiprocess mode."""
+        from prometheus_client import (  # noqa: PLC0415
+            CONTENT_TYPE_LATEST,
+            CollectorRegistry,
+            generate_latest,
+        )
+        from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
+
+        registry: CollectorRegistry = self.registry
+        if multiprocess():
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def worker_exited(pid: int) -> None:
+    """gunicorn's ``child_exit``: drop the live gauges of a worker that ended."""
+    if multiprocess():
+        from prometheus_client import multiprocess as shared  # noqa: PLC0415
+
+        shared.mark_process_dead(pid)  # type: ignore[no-untyped-call]

@@ -1,0 +1,1 @@
+"""``autoconfig probe``: each client's discovery, replayed from the outside."""
