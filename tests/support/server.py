@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,9 +42,24 @@ def run_server(
     workers: int = 2,
     startup_timeout: float = 30.0,
 ) -> Iterator[RunningServer]:
-    """Run ``autoconfig serve`` until the block ends; fail clearly if it never answers."""
+    """Run ``autoconfig serve`` until the block ends; fail clearly if it never answers.
+
+    The compiled cache goes to a directory of this run (removed after it), not to the
+    user's ~/.cache, unless ``env`` names one.
+    """
+    with tempfile.TemporaryDirectory(
+        prefix="autoconfig-cache-", ignore_cleanup_errors=True
+    ) as cache, _run_server(domains, log_path, {"AUTOCONFIG_CACHE_DIR": cache, **(env or {})},
+                     workers, startup_timeout) as server:
+        yield server
+
+
+@contextmanager
+def _run_server(
+    domains: Path, log_path: Path, env: dict[str, str], workers: int, startup_timeout: float
+) -> Iterator[RunningServer]:
     port = free_port()
-    full_env = {**os.environ, "AUTOCONFIG_RELOAD_INTERVAL": "0.5", **(env or {})}
+    full_env = {**os.environ, "AUTOCONFIG_RELOAD_INTERVAL": "0.5", **env}
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [str(installed_command()), "serve", "--bind", f"127.0.0.1:{port}",
