@@ -16,9 +16,10 @@ from exchangelib.autodiscover.properties import Autodiscover
 from exchangelib.errors import ErrorNonExistentMailbox
 from lxml import etree
 
+from autoconfig.address import EmailAddress
 from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE, NS_RESPONSE
-from autoconfig.render.autodiscover import render_pox_settings
+from autoconfig.render.autodiscover import _prepared_pox, render_pox_personal, render_pox_settings
 from tests.support.cli import run_cli
 from tests.support.http import Reply, request
 from tests.support.paths import DOMAINS, TEST_DATA
@@ -383,3 +384,28 @@ def test_spa_ssl_encryption_and_auth_required(
     smtp = document.xpath("//r:Protocol[r:Type='SMTP']", namespaces=NS)[0]
     assert smtp.findtext("r:AuthRequired", namespaces=NS) == "off"
     assert smtp.findtext("r:UsePOPAuth", namespaces=NS) == "off"
+
+
+def test_a_per_user_record_is_answered_whole_and_never_enters_the_prepared_answers() -> None:
+    # The directory's login (DomainConfig.with_login) makes both logins equal, which turns
+    # UsePOPAuth on; the domain's prepared answer (logins differ) must stay as it is.
+    imap = Server(Protocol.IMAP, "imap.example.test", 993, Security.TLS, (Auth.PASSWORD,),
+                  "%EMAILADDRESS%")
+    smtp = Server(Protocol.SMTP, "smtp.example.test", 465, Security.TLS, (Auth.PASSWORD,),
+                  "%EMAILLOCALPART%")
+    config = DomainConfig("test.yaml", "Test", None, ("example.test",), (imap,), (smtp,))
+    address = EmailAddress("jane", "example.test")
+
+    def logins_and_pop_auth(body: bytes) -> tuple[list[str], str]:
+        document = etree.fromstring(body)
+        return (document.xpath("//r:LoginName/text()", namespaces=NS),
+                "".join(document.xpath("//r:Protocol[r:Type='SMTP']/r:UsePOPAuth/text()",
+                                       namespaces=NS)))
+
+    domain_answer = render_pox_settings(config, "example.test", address)
+    assert logins_and_pop_auth(domain_answer) == (["jane@example.test", "jane"], "off")
+    prepared = _prepared_pox.cache_info().currsize
+    personal = render_pox_personal(config.with_login("u4711"), "example.test", address)
+    assert logins_and_pop_auth(personal) == (["u4711", "u4711"], "on")
+    assert _prepared_pox.cache_info().currsize == prepared
+    assert render_pox_settings(config, "example.test", address) == domain_answer

@@ -17,9 +17,12 @@ import sys
 import time
 from pathlib import Path
 
+import segno
+
 from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import load_file
 from autoconfig.domains.store import build_snapshot
+from autoconfig.render.pacc import render_pacc
 from tests.support.http import request
 from tests.support.paths import TEST_DATA
 from tests.support.server import RunningServer, run_server
@@ -194,6 +197,41 @@ def test_a_restart_reuses_the_compiled_cache_and_reads_only_changed_files(
             f"1 of {files} domain files read, {files - 1} taken from the compiled cache"
             in server.log()
         )
+
+
+def test_a_restart_from_the_cache_serves_the_same_pacc_documents_and_a_new_logo(
+    tmp_path: Path,
+) -> None:
+    # The cache holds the PACC documents too; a logo edited while the server was down
+    # is served new although its domain file (the cache's stamp) did not change.
+    directory = tmp_path / "domains"
+    directory.mkdir()
+    (directory / "example.com.yaml").write_text(EXAMPLE)
+    (directory / "brand.example.yaml").write_text(
+        EXAMPLE.replace("example.com", "brand.example").replace("Example Mail", "Brand")
+        + "logo: logo.png\n"
+    )
+    segno.make("first logo").save(str(directory / "logo.png"), kind="png", scale=2)
+    env = {"AUTOCONFIG_CACHE_DIR": str(tmp_path / "cache")}
+    pacc = "/.well-known/user-agent-configuration.json"
+    with run_server(directory, tmp_path / "first.log", env=env) as server:
+        first = request(server.base, pacc, headers={"Host": "ua-auto-config.example.com"})
+        assert request(server.base, "/brand/brand.example/logo").body == (
+            directory / "logo.png"
+        ).read_bytes()
+        assert wait_for(lambda: list((tmp_path / "cache").glob("domains-*.cache")))
+    segno.make("second logo, longer").save(str(directory / "logo.png"), kind="png", scale=3)
+    with run_server(directory, tmp_path / "second.log", env=env) as server:
+        assert "1 of 2 domain files read, 1 taken from the compiled cache" in server.log()
+        again = request(server.base, pacc, headers={"Host": "ua-auto-config.example.com"})
+        logo = request(server.base, "/brand/brand.example/logo")
+    loaded = load_file(directory / "example.com.yaml").loaded
+    assert loaded is not None
+    assert first.status == again.status == 200
+    assert again.body == first.body == render_pacc(loaded.config, "example.com")
+    assert again.header("ETag") == first.header("ETag")
+    assert logo.status == 200
+    assert logo.body == (directory / "logo.png").read_bytes()
 
 
 def test_a_cache_that_cannot_be_written_costs_one_log_line(
