@@ -9,6 +9,7 @@ installed wheel instead (tests/support/installed.py).
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,14 @@ def run_cli(
     env: Mapping[str, str | None] | None = None,
     cwd: Path | None = None,
 ) -> CliResult:
-    """Run ``autoconfig ARGUMENTS`` in this process."""
+    """Run ``autoconfig ARGUMENTS`` in this process.
+
+    ``check``'s compiled cache goes to a directory of this call, not to the user's
+    ~/.cache, unless ``env`` names one.
+    """
     runner = CliRunner()
     directory = contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext()
-    with directory:
+    with directory, tempfile.TemporaryDirectory(prefix="autoconfig-cache-") as cache:
+        env = {"AUTOCONFIG_CACHE_DIR": cache, **(env or {})}
         result = runner.invoke(main, list(arguments), input=stdin, env=env, catch_exceptions=False)
     return CliResult(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
