@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.http import free_port, request
-from tests.support.nginx import TEST_NAMES, https_request, make_pki, run_nginx
+from tests.support.nginx import TEST_NAMES, https_request, run_nginx
 from tests.support.paths import DOMAINS
+from tests.support.pki import make_pki
 from tests.support.server import run_server
 from tests.support.system import stop_process
 
