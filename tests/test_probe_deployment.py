@@ -10,11 +10,17 @@ client's verdict and, for a breakage, the failing step with its fix.
 - noac.test: autoconfig.noac.test is not in DNS;
 - ctype.test: a proxy in front serves the XML as text/plain;
 - httponly.test: autoconfig.httponly.test answers only plain http;
-- plain.test: its domain file has an IMAP server with ``security: none``.
+- plain.test: its domain file has an IMAP server with ``security: none``;
+- stale.test: PACC only, its ``_ua-auto-config`` digest is that of an older document.
+
+good.test's PACC records come from ``autoconfig dns records``, as an admin would
+publish them; no other domain but stale.test has a ``ua-auto-config.`` name.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import subprocess
 import time
@@ -25,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import run_cli
 from tests.support.dns_server import DnsServer, load_zones, run_nsd
 from tests.support.http import free_port
 from tests.support.installed import installed_command
@@ -43,7 +50,8 @@ PROBE_DATA = TEST_DATA / "probe"
 DOMAINS = ("good", "noac", "nocert", "ctype", "httponly", "plain")
 # Every name the certificate holds: all but autodiscover.nocert.test.
 NAMES = [f"{prefix}{d}.test" for d in DOMAINS for prefix in ("autoconfig.", "autodiscover.")
-         if f"{prefix}{d}" != "autodiscover.nocert"]
+         if f"{prefix}{d}" != "autodiscover.nocert"] + [
+             "ua-auto-config.good.test", "ua-auto-config.stale.test"]
 RELAXED = {"rate=10r/s": "rate=1000r/s"}
 # A proxy in front of the server that replaces its Content-Type (ctype.test), and a
 # plain-http-only site for autoconfig.httponly.test (@PLAIN_PORT@ is filled per run).
@@ -110,6 +118,17 @@ def verdicts(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {client["client"]: client for client in payload["clients"]}
 
 
+def pacc_records(domain: str) -> list[str]:
+    """The ``ua-auto-config`` lines ``autoconfig dns records`` prints for ``domain``."""
+    result = run_cli("dns", "records", domain, "--domains", str(PROBE_DATA / "domains"),
+                     "--server-host", "127.0.0.1")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines()
+             if line.startswith(("ua-auto-config.", "_ua-auto-config."))]
+    assert len(lines) == 2, result.stdout
+    return lines
+
+
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> LoopbackPKI:
     return make_pki(tmp_path_factory.mktemp("pki"), NAMES)
@@ -121,8 +140,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, pki: LoopbackPKI) -> It
     # The TLS certificate also signs the profiles: its CA is the one the probe trusts.
     env = {"AUTOCONFIG_SIGNING_CERT": str(pki.cert), "AUTOCONFIG_SIGNING_KEY": str(pki.key)}
     plain_port, closed_port = free_port(), free_port()
+    zones = load_zones(PROBE_DATA / "zones")
+    zones["good.test"] += "".join(f"{line}\n" for line in pacc_records("good.test"))
     with (
-        run_nsd(load_zones(PROBE_DATA / "zones"), tmp_path_factory.mktemp("nsd")) as dns,
+        run_nsd(zones, tmp_path_factory.mktemp("nsd")) as dns,
         run_server(PROBE_DATA / "domains", log, env=env) as backend,
         run_nginx(tmp_path_factory.mktemp("nginx"), pki=pki,
                   backends=[backend.base.removeprefix("http://")], overrides=RELAXED,
@@ -165,7 +186,9 @@ def test_a_healthy_domain_configures_every_client(
     assert heads[4:] == [
         "Delta Chat: ok: configured (https://autoconfig.good.test/mail/config-v1.1.xml"
         "?emailaddress=alice%40good.test)",
-        "alice@good.test: 5 ok, 0 warnings, 0 failed",
+        "PACC (draft-ietf-mailmaint-pacc): ok: configured"
+        " (https://ua-auto-config.good.test/.well-known/user-agent-configuration.json)",
+        "alice@good.test: 6 ok, 0 warnings, 0 failed",
     ]
     assert lines[1:3] == [
         "  incoming imap mail.good.test:993 SSL auth password-cleartext user alice@good.test",
@@ -201,7 +224,7 @@ def test_a_certificate_without_autodiscover_fails_outlook(deployment: Deployment
         "?Email=alice%40nocert.test&Protocol=AutodiscoverV1",
         "the certificate of autodiscover.nocert.test names autoconfig.good.test,"
         " autodiscover.good.test, autoconfig.noac.test, autodiscover.noac.test,"
-        " autoconfig.nocert.test, autoconfig.ctype.test and 5 more, not autodiscover.nocert.test",
+        " autoconfig.nocert.test, autoconfig.ctype.test and 7 more, not autodiscover.nocert.test",
         "get a certificate that also names autodiscover.nocert.test",
     )
     # Every candidate in Outlook's order, the http redirect included, then SRV.
@@ -224,6 +247,7 @@ def test_a_missing_autoconfig_name_fails_android_and_apple(deployment: Deploymen
         "outlook": ("ok", ""),
         "apple": ("fail", fix),
         "deltachat": ("ok", ""),  # Autodiscover as GET
+        "pacc": ("fail", "publish an A/AAAA record or a CNAME for ua-auto-config.noac.test"),
     }
     assert failed_steps(found["android"])[0] == (
         "GET https://autoconfig.noac.test/mail/config-v1.1.xml",
@@ -277,6 +301,7 @@ def test_security_none_is_rejected_by_android_only(deployment: Deployment) -> No
     found = verdicts(json.loads(result.stdout))
     assert {name: v["status"] for name, v in found.items()} == {
         "thunderbird": "ok", "android": "fail", "outlook": "ok", "apple": "ok", "deltachat": "ok",
+        "pacc": "fail",  # plain.test publishes no PACC name
     }
     android = found["android"]
     assert failed_steps(android)[0][1].endswith(
@@ -287,6 +312,49 @@ def test_security_none_is_rejected_by_android_only(deployment: Deployment) -> No
     assert settings(found["thunderbird"])[0] == (
         "incoming", "imap", "mail.plain.test", 143, "plain", "password-cleartext",
         "alice@plain.test")
+
+
+PACC_URL = "https://ua-auto-config.{}/.well-known/user-agent-configuration.json"
+
+
+def test_pacc_accepts_the_document_whose_digest_dns_holds(deployment: Deployment) -> None:
+    result = probe(deployment, "carol@good.test", "--client", "pacc")
+    assert result.returncode == 0, result.stdout + result.stderr
+    body = run_cli("render", "pacc", "carol@good.test", "--domains",
+                   str(PROBE_DATA / "domains")).stdout_bytes
+    wanted = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert result.stdout.splitlines() == [
+        f"PACC (draft-ietf-mailmaint-pacc): ok: configured ({PACC_URL.format('good.test')})",
+        "  incoming imap mail.good.test:993 TLS auth password user carol@good.test",
+        "  outgoing smtp mail.good.test:465 TLS auth password user carol@good.test",
+        f"  step ok: GET {PACC_URL.format('good.test')}: 200 application/json,"
+        f" {len(body)} bytes",
+        f"  step ok: DNS TXT _ua-auto-config.good.test: d={wanted} matches the document",
+        "  note: also configures jmap https://mail.good.test/.well-known/jmap",
+        "carol@good.test: 1 ok, 0 warnings, 0 failed",
+    ]
+
+
+def test_a_stale_pacc_digest_fails_with_the_record_to_publish(deployment: Deployment) -> None:
+    result = probe(deployment, "carol@stale.test", "--client", "pacc")
+    assert result.returncode == 1
+    body = run_cli("render", "pacc", "carol@stale.test", "--domains",
+                   str(PROBE_DATA / "domains")).stdout_bytes
+    wanted = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    fix = (f"publish this TXT record: _ua-auto-config.stale.test. 3600 IN TXT"
+           f" \"v=UAAC1; a=sha256; d={wanted}\" (every edit of the domain file changes the"
+           " digest, so publish the new record after each edit)")
+    assert result.stdout.splitlines() == [
+        "PACC (draft-ietf-mailmaint-pacc): fail: the digest does not match: the document is"
+        " rejected",
+        f"  fix: {fix}",
+        f"  step ok: GET {PACC_URL.format('stale.test')}: 200 application/json,"
+        f" {len(body)} bytes",
+        "  step no: DNS TXT _ua-auto-config.stale.test:"
+        " d=aKbsBh/zMoXgV+yz8+0aNmoDjtNF0HeOkuFbaK/KZGU=, but the document's SHA-256 is"
+        f" d={wanted}: the client rejects it; fix: {fix}",
+        "carol@stale.test: 0 ok, 0 warnings, 1 failed",
+    ]
 
 
 def test_client_option_limits_the_probe_and_the_exit_status(deployment: Deployment) -> None:

@@ -26,7 +26,8 @@ from tests.support.installed import installed_command
 from tests.support.paths import TEST_DATA
 from tests.support.pki import LoopbackPKI, make_pki
 
-NAMES = ["autoconfig.record.test", "autodiscover.record.test", "record.test"]
+NAMES = ["autoconfig.record.test", "autodiscover.record.test", "ua-auto-config.record.test",
+         "record.test"]
 
 
 @dataclass
@@ -113,7 +114,7 @@ def test_no_request_carries_a_credential(nsd: DnsServer, tmp_path: Path) -> None
     payload = json.loads(result.stdout)
     assert {c["client"]: c["status"] for c in payload["clients"]} == {
         "thunderbird": "fail", "android": "fail", "outlook": "fail", "apple": "fail",
-        "deltachat": "fail",
+        "deltachat": "fail", "pacc": "fail",
     }
     seen = recorder.requests
     assert len(seen) == len(payload["requests"])  # the report lists every request sent
@@ -131,6 +132,13 @@ def test_no_request_carries_a_credential(nsd: DnsServer, tmp_path: Path) -> None
         "401: Outlook would now send the user's credentials (Basic or NTLM); the probe sends"
         " none and stops here",
     ) in [(s["action"], s["outcome"]) for s in outlook["steps"]]
+    pacc = next(c for c in payload["clients"] if c["client"] == "pacc")
+    assert [(s["action"], s["outcome"]) for s in pacc["steps"]] == [(
+        "GET https://ua-auto-config.record.test/.well-known/user-agent-configuration.json",
+        "HTTP 401",
+    )]
+    assert [r.path for r in seen if r.headers.get("Host") == "ua-auto-config.record.test"] == [
+        "/.well-known/user-agent-configuration.json"]
     thunderbird = next(c for c in payload["clients"] if c["client"] == "thunderbird")
     assert (
         "POST https://autodiscover.record.test/autodiscover/autodiscover.xml",
@@ -151,8 +159,10 @@ def test_requests_per_client_are_bounded(nsd: DnsServer, tmp_path: Path) -> None
     for sent in json.loads(result.stdout)["requests"]:
         counts[sent["client"]] = counts.get(sent["client"], 0) + 1
     # Thunderbird: 4 autoconfig URLs, 3 Autodiscover (its MX base is not in DNS); Outlook:
-    # v2, two POSTs, the http GET (SRV names a URL already tried); Delta Chat: 3 + 2.
-    assert counts == {"thunderbird": 7, "android": 4, "outlook": 4, "apple": 1, "deltachat": 5}
+    # v2, two POSTs, the http GET (SRV names a URL already tried); Delta Chat: 3 + 2; PACC:
+    # its one document.
+    assert counts == {"thunderbird": 7, "android": 4, "outlook": 4, "apple": 1, "deltachat": 5,
+                      "pacc": 1}
 
 
 def test_a_dead_resolver_gives_one_line_per_step_within_the_time_limit() -> None:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from autoconfig.dns.query import Lookup, Resolver, mx_hosts
+from autoconfig.dns.query import Lookup, Resolver, mx_hosts, txt_texts
 from autoconfig.dns.records import (
     AUTODISCOVER_SRV,
     HOST_PREFIXES,
@@ -36,7 +36,7 @@ from autoconfig.dns.records import (
 from autoconfig.domains.records import STANDARD_PORTS, DomainConfig, Security
 from autoconfig.render.pacc import HOST_PREFIX as PACC_PREFIX
 from autoconfig.render.pacc import TXT_LABEL as PACC_TXT
-from autoconfig.render.pacc import WELL_KNOWN_PATH, digest, render_pacc
+from autoconfig.render.pacc import WELL_KNOWN_PATH, digest, published_digests, render_pacc
 
 
 class Severity(StrEnum):
@@ -289,25 +289,6 @@ def _check_certificate(
                   f"certificate valid, expires {certificate.get('notAfter', 'unknown')}")
 
 
-def _txt_texts(lookup: Lookup) -> list[str]:
-    """Each TXT record as one text: its character-strings joined (RFC 7208 section 3.3)."""
-    return [b"".join(r.strings).decode("utf-8", "replace") for r in lookup.records]
-
-
-def _uaac1_digests(texts: list[str]) -> list[str]:
-    """The ``d=`` values of the ``v=UAAC1; a=sha256`` records among ``texts``."""
-    found = []
-    for text in texts:
-        tags = {}
-        for part in text.split(";"):
-            key, sep, value = part.partition("=")
-            if sep:
-                tags[key.strip().lower()] = value.strip()
-        if tags.get("v", "").upper() == "UAAC1" and tags.get("a", "").lower() == "sha256":
-            found.append(tags.get("d", ""))
-    return found
-
-
 class _PinnedHTTPS(http.client.HTTPSConnection):
     """HTTPS to one resolved address, with SNI and certificate check for the name."""
 
@@ -382,7 +363,7 @@ def _check_pacc(
 ) -> Iterator[Finding]:
     """PACC (docs/pacc.md): the name, and the TXT digest of the exact document."""
     txt_name = f"{PACC_TXT}.{domain}"
-    published = _uaac1_digests(_txt_texts(resolver.lookup(txt_name, "TXT")))
+    published = published_digests(txt_texts(resolver.lookup(txt_name, "TXT")))
     name_exists = resolver.lookup(f"{PACC_PREFIX}.{domain}", "A").exists
     if not published and not name_exists:
         yield Finding(Severity.OK, txt_name, "PACC not published (optional: no shipping client"
@@ -434,7 +415,7 @@ def _check_dav(config: DomainConfig, domain: str, resolver: Resolver) -> Iterato
     for service in dav_services(config):
         name = f"{service.label}.{domain}"
         targets = [t for t in _actual_srv(resolver.lookup(name, "SRV")) if t.offered]
-        paths = [t.removeprefix("path=") for t in _txt_texts(resolver.lookup(name, "TXT"))
+        paths = [t.removeprefix("path=") for t in txt_texts(resolver.lookup(name, "TXT"))
                  if t.startswith("path=")]
         want = service.target
         if not targets and not paths:

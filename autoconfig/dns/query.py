@@ -48,6 +48,11 @@ def mx_hosts(lookup: Lookup) -> list[tuple[int, str]]:
     return sorted((int(r.preference), relative(r.exchange)) for r in lookup.records)
 
 
+def txt_texts(lookup: Lookup) -> list[str]:
+    """Each TXT record as one text: its character-strings joined (RFC 7208 section 3.3)."""
+    return [b"".join(r.strings).decode("utf-8", "replace") for r in lookup.records]
+
+
 def _negative_ttl(response: dns.message.Message | None) -> int:
     """RFC 2308 section 5: the smaller of the SOA's TTL and its MINIMUM field."""
     if response is not None:

@@ -1,6 +1,6 @@
 """The clients ``autoconfig probe`` knows, in the order it reports them.
 
-To add a client (PACC, say), write a module with ``NAME``, ``TITLE`` and
+To add a client, write a module with ``NAME``, ``TITLE`` and
 ``probe_client(probe) -> Verdict`` and add one ``Client`` line here.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from autoconfig.address import EmailAddress
-from autoconfig.probe import android, apple, deltachat, outlook, thunderbird
+from autoconfig.probe import android, apple, deltachat, outlook, pacc, thunderbird
 from autoconfig.probe.fetch import Probe
 from autoconfig.probe.result import Status, Step, Verdict
 from autoconfig.probe.transport import Session, TimeLimitError
@@ -32,6 +32,7 @@ CLIENTS: tuple[Client, ...] = (
     Client(outlook.NAME, outlook.TITLE, outlook.probe_client),
     Client(apple.NAME, apple.TITLE, apple.probe_client),
     Client(deltachat.NAME, deltachat.TITLE, deltachat.probe_client),
+    Client(pacc.NAME, pacc.TITLE, pacc.probe_client),
 )
 NAMES = tuple(client.name for client in CLIENTS)
 

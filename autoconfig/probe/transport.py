@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 
-from autoconfig.dns.query import DnsUnavailableError, Resolver
+from autoconfig.dns.query import DnsUnavailableError, Lookup, Resolver, txt_texts
 
 MAX_BODY_BYTES = 256 * 1024  # a config or profile is a few kB
 USER_AGENT = "autoconfig-probe"
@@ -158,9 +158,16 @@ class Session:
 
     def lookup(self, name: str, rdtype: str) -> list[str]:
         """Records of ``name`` as text; a dead resolver is a step error."""
+        return [r.to_text() for r in self._answer(name, rdtype).records]
+
+    def txt(self, name: str) -> list[str]:
+        """TXT records of ``name``, each one text (its character-strings joined)."""
+        return txt_texts(self._answer(name, "TXT"))
+
+    def _answer(self, name: str, rdtype: str) -> Lookup:
         self.remaining(self.resolver.timeout)
         try:
-            return [r.to_text() for r in self.resolver.lookup(name, rdtype).records]
+            return self.resolver.lookup(name, rdtype)
         except DnsUnavailableError as error:
             raise StepError(f"DNS: {error}", "check the resolver (--nameserver)") from None
 

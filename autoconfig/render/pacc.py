@@ -129,3 +129,21 @@ def digest(body: bytes) -> str:
 def txt_value(body: bytes) -> str:
     """The TXT record's text for a document whose bytes are ``body``."""
     return f"v=UAAC1; a=sha256; d={digest(body)}"
+
+
+def published_digests(texts: list[str]) -> list[str]:
+    """The ``d=`` values of the ``v=UAAC1; a=sha256`` records among TXT ``texts``.
+
+    Read as clients read them (docs/pacc.md): tags split at ``;``, names and the
+    version case-insensitive; any record whose digest matches accepts the document.
+    """
+    found = []
+    for text in texts:
+        tags = {}
+        for part in text.split(";"):
+            key, sep, value = part.partition("=")
+            if sep:
+                tags[key.strip().lower()] = value.strip()
+        if tags.get("v", "").upper() == "UAAC1" and tags.get("a", "").lower() == "sha256":
+            found.append(tags.get("d", ""))
+    return found
