@@ -87,12 +87,16 @@ def servers(document: dict[str, Any], address: str) -> tuple[list[Setting], list
     return settings, urls
 
 
+class _NotPublished(Exception):
+    """Nothing answers at the PACC name (no DNS name, no connection): PACC is absent."""
+
+
 def _document(probe: Probe, url: str) -> tuple[bytes, list[Setting], list[str]] | None:
     """The body and what it configures, or None with the failed step recorded."""
     domain = probe.domain
     response = probe.get(url, headers={"Accept": "application/json"})
     if response is None:
-        return None
+        raise _NotPublished
     action = f"GET {url}"
     if response.status != 200:
         probe.verdict.step(action, f"HTTP {response.status}", fix=(
@@ -114,7 +118,15 @@ def probe_client(probe: Probe) -> Verdict:
     """Fetch the document, read it, and accept it only with a matching TXT digest."""
     verdict, domain = probe.verdict, probe.domain
     url = f"https://{HOST_PREFIX}.{domain}{WELL_KNOWN_PATH}"
-    found = _document(probe, url)
+    try:
+        found = _document(probe, url)
+    except _NotPublished:  # optional: a domain need not publish PACC, no client needs it yet
+        return verdict.warn(
+            "no PACC document: PACC is optional and today's mail clients do not read it;"
+            " they use the other discovery above",
+            fix=f"to offer PACC, publish {HOST_PREFIX}.{domain} and its TXT digest"
+                " (`autoconfig dns records` prints both)",
+        )
     if found is None:
         return verdict.fail("no usable PACC document")
     body, settings, urls = found

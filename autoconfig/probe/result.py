@@ -73,6 +73,11 @@ class Verdict:
         self.fix = fix or (failed[0].fix if failed else "")
         return self
 
+    def warn(self, summary: str, fix: str = "") -> Verdict:
+        """End with a caveat and no configuration (an optional source that is absent)."""
+        self.status, self.summary, self.fix = Status.WARNING, summary, fix
+        return self
+
     def succeed(self, source: str, settings: list[Setting], summary: str,
                 status: Status = Status.OK, fix: str = "") -> Verdict:
         """End with the configuration the client would use (a warning: with its fix)."""
