@@ -15,7 +15,7 @@ from autoconfig.probe.clientconfig import Rejected, android_settings, parse_docu
 from autoconfig.probe.common import autoconfig_urls, best_mx, mx_bases
 from autoconfig.probe.fetch import Probe, described
 from autoconfig.probe.result import Status, Verdict
-from autoconfig.probe.thunderbird import CONFIG_FIX
+from autoconfig.probe.thunderbird import fetch_config
 
 NAME = "android"
 TITLE = "Thunderbird for Android"
@@ -46,13 +46,10 @@ def probe_client(probe: Probe) -> Verdict:
 
 def _try(probe: Probe, url: str) -> Verdict | None:
     verdict = probe.verdict
-    response = probe.get(url, follow=FOLLOW)
+    response = fetch_config(probe, url, follow=FOLLOW)  # any Content-Type (OkHttpFetcher.kt)
     if response is None:
         return None
     action = f"GET {response.url}"
-    if not 200 <= response.status < 300:
-        verdict.step(action, f"HTTP {response.status}", fix=CONFIG_FIX)
-        return None
     try:
         settings = android_settings(parse_document(response.body), probe.address)
     except Rejected as error:

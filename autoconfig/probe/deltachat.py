@@ -17,7 +17,7 @@ from autoconfig.probe.common import CONFIG_PATH, POX_PATH, WELL_KNOWN_PATH, addr
 from autoconfig.probe.fetch import Probe, described
 from autoconfig.probe.poxanswer import parse_pox
 from autoconfig.probe.result import Setting, Status, Verdict
-from autoconfig.probe.thunderbird import CONFIG_FIX
+from autoconfig.probe.thunderbird import CONFIG_FIX, fetch_config
 
 NAME = "deltachat"
 TITLE = "Delta Chat"
@@ -31,13 +31,10 @@ def _complete(settings: list[Setting]) -> bool:
 
 
 def _autoconfig(probe: Probe, url: str) -> Verdict | None:
-    response = probe.get(url, follow=FOLLOW)
+    response = fetch_config(probe, url, follow=FOLLOW)
     if response is None:
         return None
     action = f"GET {response.url}"
-    if not 200 <= response.status < 300:
-        probe.verdict.step(action, f"HTTP {response.status}", fix=CONFIG_FIX)
-        return None
     try:
         settings = deltachat_settings(parse_document(response.body), probe.address)
     except Rejected as error:

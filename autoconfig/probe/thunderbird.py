@@ -37,9 +37,13 @@ CONFIG_FIX = ("serve the domain's config-v1.1.xml here (README \"Deploying\": th
               " site in nginx/)")
 
 
-def fetch_config(probe: Probe, url: str, *, check_type: bool) -> Response | None:
-    """GET one autoconfig URL; the answer if it is a 2xx (of an XML type when checked)."""
-    response = probe.get(url, follow=FOLLOW)
+def fetch_config(
+    probe: Probe, url: str, *, follow: int = FOLLOW, check_type: bool = False
+) -> Response | None:
+    """GET one autoconfig URL, following up to ``follow`` redirects (the client's own
+    limit); the answer if it is a 2xx (of an XML type when ``check_type``, as
+    Thunderbird desktop requires), else None with the failed step recorded."""
+    response = probe.get(url, follow=follow)
     if response is None:
         return None
     action = f"GET {response.url}"
