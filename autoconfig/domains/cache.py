@@ -1,9 +1,9 @@
 """A compiled copy of the loaded domain files, so that a restart with unchanged files is fast.
 
-Reading 100 000 YAML files costs tens of seconds; reading back what they compiled to
-costs about one. One file per domains directory holds, for every file that loaded, its
-stamp (size and modification time) and its record and Thunderbird document; a file
-whose stamp changed is read again. The whole cache is dropped when the record format,
+Reading 100 000 YAML files costs seconds; reading back what they compiled to costs
+less than one. One file per domains directory holds, for every file that loaded, its
+stamp (size and modification time) and its record; a file whose stamp changed is read
+again. The whole cache is dropped when the record format,
 the file format, autoconfig or Python change (``cache_key``). Failing to read or write
 the cache only costs speed: one log line, never a refusal to start.
 """
@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -28,22 +27,12 @@ from typing import Any, BinaryIO
 
 from autoconfig.domains import records
 from autoconfig.domains.fileformat import json_schema
+from autoconfig.domains.gc_pause import paused_gc
 from autoconfig.domains.load import LoadedFile
 
 log = logging.getLogger("autoconfig")
 
-CACHE_FORMAT = 2  # bump when the layout of the cached data changes
-
-
-@dataclass(frozen=True, slots=True)
-class CachedFile:
-    """One domain file as it compiled: its record, its Thunderbird document and the
-    PACC document of each domain it serves (domain, body, ETag)."""
-
-    loaded: LoadedFile
-    thunderbird: bytes
-    etag: str
-    pacc: tuple[tuple[str, bytes, str], ...] = ()
+CACHE_FORMAT = 3  # bump when the layout of the cached data changes
 
 
 @cache
@@ -52,7 +41,7 @@ def cache_key() -> str:
     classes = [c for c in vars(records).values() if isinstance(c, type)]
     record_fields = {
         cls.__name__: [field.name for field in dataclasses.fields(cls)]
-        for cls in [*classes, LoadedFile, CachedFile]
+        for cls in [*classes, LoadedFile]
         if dataclasses.is_dataclass(cls)
     }
     try:
@@ -78,7 +67,7 @@ class CompiledCache:
         self.path = folder / f"domains-{digest}.cache"
         self.directory = str(directory.resolve())
 
-    def read(self) -> dict[str, CachedFile]:
+    def read(self) -> dict[str, LoadedFile]:
         """The cached files by displayed path; empty if absent, foreign or stale."""
         try:
             with self.path.open("rb") as file:
@@ -89,7 +78,8 @@ class CompiledCache:
                 key, directory = pickle.load(file)  # noqa: S301 - checked above
                 if key != cache_key() or directory != self.directory:
                     return {}  # stale: the files are not even unpickled
-                files = pickle.load(file)  # noqa: S301 - checked above
+                with paused_gc():
+                    files = pickle.load(file)  # noqa: S301 - checked above
         except FileNotFoundError:
             return {}
         except Exception as error:  # any damage means: compile again
@@ -98,7 +88,7 @@ class CompiledCache:
             return {}
         return files  # type: ignore[no-any-return]
 
-    def write(self, files: Mapping[str, CachedFile]) -> bool:
+    def write(self, files: Mapping[str, LoadedFile]) -> bool:
         """Replace the cache atomically; on failure log one line and carry on."""
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

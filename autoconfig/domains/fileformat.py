@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -67,6 +68,7 @@ def _domain_name(text: str) -> str:
         raise ValueError(f"expected a domain name, but {error}") from None
 
 
+@lru_cache(maxsize=4096)  # hosters name the same few hosts in thousands of files
 def _host_template(text: str) -> str:
     """A host name, where ``%EMAILDOMAIN%`` may stand for the user's domain."""
     for placeholder in _PLACEHOLDER.findall(text):
@@ -445,12 +447,17 @@ def _server(entry: IncomingFile | OutgoingFile) -> Server:
 
 
 def to_record(
-    document: DomainFile, source: str, images: dict[str, Image] | None = None
+    document: DomainFile,
+    source: str,
+    images: dict[str, Image] | None = None,
+    shared_servers: dict[Server, Server] | None = None,
 ) -> DomainConfig:
     """Turn a validated file into the frozen record renderers use.
 
     ``images``: the logos the validation read (its context), so each is read once.
+    ``shared_servers``: where an equal server already made is taken from (and added to).
     """
+    shared = {} if shared_servers is None else shared_servers
     logo = None
     if document.logo is not None:
         logo = (images or {}).get(document.logo) or read_logo(Path(document.logo))
@@ -459,8 +466,10 @@ def to_record(
         name=document.name,
         short_name=document.short_name,
         domains=tuple(document.domains),
-        incoming=tuple(_server(s) for s in document.incoming),
-        outgoing=tuple(_server(s) for s in document.outgoing),
+        incoming=tuple(shared.setdefault(server, server) for server in map(
+            _server, document.incoming)),
+        outgoing=tuple(shared.setdefault(server, server) for server in map(
+            _server, document.outgoing)),
         webmail=document.webmail,
         help_url=document.help_url,
         caldav=document.caldav,

@@ -20,8 +20,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from autoconfig.domains import fast_yaml
 from autoconfig.domains.fileformat import CONTEXT_FOLDER, CONTEXT_IMAGES, DomainFile, to_record
-from autoconfig.domains.records import DomainConfig
+from autoconfig.domains.records import DomainConfig, Server
 
 KeyPath = tuple[str | int, ...]
 FileStamp = tuple[int, int]  # (modification time in ns, size): a changed file has a new one
@@ -282,6 +283,9 @@ def _to_plain(loader: yaml.SafeLoader, node: yaml.Node, depth: int, budget: _Bud
 
 def _parse_lean(text: str) -> Any:
     """Plain data from YAML text, or ``_RETRY`` when only the careful parse can explain."""
+    data = fast_yaml.parse(text, MAX_DEPTH)
+    if data is not fast_yaml.NOT_CERTAIN:
+        return data
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -330,9 +334,16 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
 
 
 def load_file(
-    path: Path, display_name: str | None = None, stamp: FileStamp = (0, 0)
+    path: Path,
+    display_name: str | None = None,
+    stamp: FileStamp = (0, 0),
+    shared_servers: dict[Server, Server] | None = None,
 ) -> FileResult:
-    """Read and validate one domain file (``stamp``: its stat before reading)."""
+    """Read and validate one domain file (``stamp``: its stat before reading).
+
+    ``shared_servers``: equal servers of the files loaded together, made one object (a
+    hoster's 100 000 files name the same few servers).
+    """
     source = display_name or str(path)
     lines: dict[KeyPath, int] | None = None
     try:
@@ -370,7 +381,7 @@ def load_file(
         if lines is None:  # the lean parse kept none: find them for the messages
             lines = parse_yaml(text, source)[1]
         return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
-    record = to_record(document, source, context[CONTEXT_IMAGES])
+    record = to_record(document, source, context[CONTEXT_IMAGES], shared_servers)
     loaded = LoadedFile(source, record, None, stamp, logo_stamp if record.logo else None)
     return FileResult(source, loaded, ())
 

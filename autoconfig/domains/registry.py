@@ -8,7 +8,7 @@ file, that version keeps serving, so one typo never takes a domain offline.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -145,20 +145,8 @@ def _read_changed(
         if old is not None and old.stamp == stamp:
             results.append(FileResult(name, old, ()))
         else:
-            loaded = load_file(directory / file_name, name, stamp)
-            results.append(_sharing_servers(loaded, shared))
+            results.append(load_file(directory / file_name, name, stamp, shared))
     return results
-
-
-def _sharing_servers(result: FileResult, shared: dict[Server, Server]) -> FileResult:
-    """Make equal servers one object: a hoster's 100 000 files name the same few servers."""
-    if result.loaded is None:
-        return result
-    config = result.loaded.config
-    incoming = tuple(shared.setdefault(s, s) for s in config.incoming)
-    outgoing = tuple(shared.setdefault(s, s) for s in config.outgoing)
-    config = replace(config, incoming=incoming, outgoing=outgoing)
-    return replace(result, loaded=replace(result.loaded, config=config))
 
 
 def require_domains(registry: Registry, directory: Path) -> Registry:

@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Protocol
 
-from autoconfig.domains.cache import CachedFile, CompiledCache
+from autoconfig.domains.cache import CompiledCache
+from autoconfig.domains.gc_pause import paused_gc
 from autoconfig.domains.load import (
     FileStamp,
     LoadedFile,
@@ -47,7 +47,7 @@ Signature = tuple[tuple[str, FileStamp], ...]
 
 @dataclass(frozen=True, slots=True)
 class RenderedDocument:
-    """Response bytes with their strong ETag, computed once per load."""
+    """Response bytes with their strong ETag."""
 
     body: bytes
     etag: str
@@ -58,29 +58,58 @@ class RenderedDocument:
         return cls(body, hashlib.sha256(body).hexdigest()[:32])
 
 
+# Documents a process keeps per snapshot and kind. Each is 1-2 KB, so a worker holds at
+# most a few MB of them however many domains there are; a document that fell out is
+# rendered again (tens of microseconds) with the same bytes and ETag.
+RENDERED_DOCUMENTS_KEPT = 4096
+
+
+class RenderedDocuments:
+    """Documents rendered on first request and kept, up to ``RENDERED_DOCUMENTS_KEPT``.
+
+    Rendering every domain's documents at load cost a third of a start at 100 000
+    files, and the master that loads never serves them. When full, the memo starts
+    over (one dict operation at a time, so threads need no lock): simpler than an LRU,
+    and a hoster's busy domains are back after their next request.
+    """
+
+    __slots__ = ("_kept",)
+
+    def __init__(self) -> None:
+        self._kept: dict[str, RenderedDocument] = {}
+
+    def get(self, key: str, render: Callable[[], bytes]) -> RenderedDocument:
+        """The document under ``key``, rendered by ``render`` if not kept."""
+        document = self._kept.get(key)
+        if document is None:
+            document = RenderedDocument.of(render())
+            if len(self._kept) >= RENDERED_DOCUMENTS_KEPT:
+                self._kept = {}
+            self._kept[key] = document
+        return document
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """One loaded configuration: what every request in flight reads."""
 
     registry: Registry
-    thunderbird: Mapping[str, RenderedDocument]
     signature: Signature
     loaded_at: float
-    pacc: Mapping[str, RenderedDocument] = field(default_factory=dict)  # by served domain
+    _thunderbird: RenderedDocuments = field(default_factory=RenderedDocuments, compare=False)
+    _pacc: RenderedDocuments = field(default_factory=RenderedDocuments, compare=False)
 
     def thunderbird_document(self, config: DomainConfig) -> RenderedDocument:
-        """The prerendered clientConfig document of ``config``'s file."""
-        return self.thunderbird[config.id]
+        """The clientConfig document of ``config``'s file (a record of this snapshot)."""
+        return self._thunderbird.get(config.id, lambda: render_thunderbird(config))
 
     def pacc_document(self, config: DomainConfig, domain: str) -> RenderedDocument:
-        """``domain``'s PACC document: prerendered, or (a domain found by MX) rendered now.
-
-        Either way the bytes are a pure function of file and domain, as DNS needs.
-        """
-        document = self.pacc.get(domain)
-        if document is None or self.registry.lookup(domain) is not config:
+        """``domain``'s PACC document; kept for a domain the files list, rendered anew for
+        one found by MX. Either way the bytes are a pure function of file and domain,
+        as the digest in DNS needs."""
+        if self.registry.lookup(domain) is not config:
             return RenderedDocument.of(render_pacc(config, domain))
-        return document
+        return self._pacc.get(domain, lambda: render_pacc(config, domain))
 
 
 def directory_signature(directory: Path) -> Signature:
@@ -95,34 +124,35 @@ def build_snapshot(
     directory: Path,
     previous: Snapshot | None = None,
     signature: Signature | None = None,
-    cached: Mapping[str, CachedFile] | None = None,
+    cached: Mapping[str, LoadedFile] | None = None,
 ) -> Snapshot:
-    """Load ``directory`` and render the per-domain documents once.
+    """Load ``directory`` into a new snapshot.
 
     ``signature``: the scan a reload already made, so the files are listed only once.
     ``cached``: what an earlier start compiled (``cache``); files whose stamp still
-    matches are taken from it instead of being read and rendered again.
+    matches are taken from it instead of being read again.
     """
+    with paused_gc():
+        return _build_snapshot(directory, previous, signature, cached)
+
+
+def _build_snapshot(
+    directory: Path,
+    previous: Snapshot | None,
+    signature: Signature | None,
+    cached: Mapping[str, LoadedFile] | None,
+) -> Snapshot:
     if signature is None:
         signature = directory_signature(directory)
     if previous is not None and not cached:
         edited = _edited_in_place(directory, previous, signature)
         if edited is not None:
             return edited
-    reusable = {
-        name: entry.loaded for name, entry in (cached or {}).items()
-        if _logo_unchanged(entry.loaded)
-    }
+    reusable = {name: loaded for name, loaded in (cached or {}).items() if _logo_unchanged(loaded)}
     registry = load_directory(
         directory, previous.registry if previous else None, dict(signature), reusable
     )
-    documents = {f.config.id: _document(f, previous, cached) for f in registry.files}
-    pacc: dict[str, RenderedDocument] = {}
-    for loaded in registry.files:
-        pacc.update(_pacc(loaded, registry, previous, cached))
-    return Snapshot(
-        registry, MappingProxyType(documents), signature, time.time(), MappingProxyType(pacc)
-    )
+    return Snapshot(registry, signature, time.time())
 
 
 def _logo_unchanged(loaded: LoadedFile) -> bool:
@@ -150,54 +180,10 @@ def _edited_in_place(
     registry = with_files_replaced(previous.registry, results)
     if registry is None:
         return None
-    documents = dict(previous.thunderbird)
-    pacc = dict(previous.pacc)
-    for result in results:
-        loaded = result.loaded
-        assert loaded is not None  # checked by the registry  # noqa: S101
-        documents[loaded.config.id] = RenderedDocument.of(render_thunderbird(loaded.config))
-        pacc.update(_pacc(loaded, registry, None, None))
-    return Snapshot(
-        registry, MappingProxyType(documents), signature, time.time(), MappingProxyType(pacc)
-    )
+    return Snapshot(registry, signature, time.time())
 
 
 EDITS_IN_PLACE = 100  # more edited files at once: build the registry afresh
-
-
-def _document(
-    loaded: LoadedFile, previous: Snapshot | None, cached: Mapping[str, CachedFile] | None
-) -> RenderedDocument:
-    """Render a file's document unless an earlier load already holds this very record."""
-    config = loaded.config
-    if previous is not None and previous.registry.lookup(config.id) is config:
-        return previous.thunderbird[config.id]
-    entry = cached.get(loaded.path) if cached else None
-    if entry is not None and entry.loaded is loaded:
-        return RenderedDocument(entry.thunderbird, entry.etag)
-    return RenderedDocument.of(render_thunderbird(config))
-
-
-def _pacc(
-    loaded: LoadedFile,
-    registry: Registry,
-    previous: Snapshot | None,
-    cached: Mapping[str, CachedFile] | None,
-) -> dict[str, RenderedDocument]:
-    """The PACC documents of the domains ``loaded`` serves, like ``_document``: from an
-    earlier load or the compiled cache when they hold this very record, else rendered."""
-    config = loaded.config
-    served = [d for d in config.domains if registry.lookup(d) is config]
-    if previous is not None and previous.registry.lookup(config.id) is config:
-        return {d: previous.pacc[d] for d in served if d in previous.pacc} | {
-            d: RenderedDocument.of(render_pacc(config, d))
-            for d in served if d not in previous.pacc
-        }
-    entry = cached.get(loaded.path) if cached else None
-    if entry is not None and entry.loaded is loaded:
-        kept = {domain: RenderedDocument(body, etag) for domain, body, etag in entry.pacc}
-        return {d: kept.get(d) or RenderedDocument.of(render_pacc(config, d)) for d in served}
-    return {d: RenderedDocument.of(render_pacc(config, d)) for d in served}
 
 
 def log_registry(registry: Registry) -> None:
@@ -382,13 +368,12 @@ class ConfigStore:
         return True
 
 
-def _is_cached(loaded: LoadedFile, cached: Mapping[str, CachedFile]) -> bool:
+def _is_cached(loaded: LoadedFile, cached: Mapping[str, LoadedFile]) -> bool:
     """Whether this load took ``loaded`` from the cache (rather than reading its file)."""
-    entry = cached.get(loaded.path)
-    return entry is not None and entry.loaded is loaded
+    return cached.get(loaded.path) is loaded
 
 
-def first_snapshot(directory: Path, cached: Mapping[str, CachedFile]) -> Snapshot:
+def first_snapshot(directory: Path, cached: Mapping[str, LoadedFile]) -> Snapshot:
     """The snapshot of a start (or of `check`): from the cache where it is still right.
 
     (Compiling the other files in forked processes, one per core, was measured slower
@@ -416,19 +401,12 @@ def _restamped(signature: Signature, directory: Path, names: frozenset[str]) -> 
     return tuple(stamps.items())
 
 
-def cache_entries(snapshot: Snapshot) -> dict[str, CachedFile]:
-    """What the compiled cache keeps of ``snapshot``: every good file and its documents."""
-    documents, pacc = snapshot.thunderbird, snapshot.pacc
-    return {
-        f.path: CachedFile(
-            f, documents[f.config.id].body, documents[f.config.id].etag,
-            tuple((d, pacc[d].body, pacc[d].etag) for d in f.config.domains if d in pacc),
-        )
-        for f in snapshot.registry.files
-    }
+def cache_entries(snapshot: Snapshot) -> dict[str, LoadedFile]:
+    """What the compiled cache keeps of ``snapshot``: every good file, by displayed path."""
+    return {f.path: f for f in snapshot.registry.files}
 
 
-def snapshot_differs(snapshot: Snapshot, cached: Mapping[str, CachedFile]) -> bool:
+def snapshot_differs(snapshot: Snapshot, cached: Mapping[str, LoadedFile]) -> bool:
     """Whether the cache misses anything this load compiled (or holds files now gone)."""
     files = snapshot.registry.files
     return len(files) != len(cached) or not all(_is_cached(f, cached) for f in files)
