@@ -7,6 +7,7 @@ unusable; these findings leave it served but tell the admin what to expect.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from autoconfig.domains.load import Finding, KeyPath, LoadedFile, format_key_path
@@ -25,6 +26,11 @@ def _servers(loaded: LoadedFile) -> Iterator[tuple[KeyPath, Server]]:
         yield ("incoming", index), server
     for index, server in enumerate(loaded.config.outgoing):
         yield ("outgoing", index), server
+
+
+@lru_cache(maxsize=4096)  # a hoster's thousands of files share a few Server objects
+def _server_warnings(key_path: KeyPath, server: Server) -> tuple[tuple[KeyPath, str], ...]:
+    return tuple(_server_findings(key_path, server))
 
 
 def _server_findings(key_path: KeyPath, server: Server) -> Iterator[tuple[KeyPath, str]]:
@@ -183,7 +189,7 @@ def lint(loaded: LoadedFile) -> list[Finding]:
     return [
         Finding(loaded.path, loaded.line_of(at), format_key_path(at), message, "warning")
         for key_path, server in _servers(loaded)
-        for at, message in _server_findings(key_path, server)
+        for at, message in _server_warnings(key_path, server)
     ] + [
         Finding(loaded.path, loaded.line_of(at), format_key_path(at), message, "warning")
         for at, message in _apple_findings(loaded)

@@ -9,6 +9,7 @@ reads again only the files that changed; one file may list 100 000 domains.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -17,10 +18,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import segno
 
 from autoconfig.domains.cache import CompiledCache
-from autoconfig.domains.load import load_file
+from autoconfig.domains.load import load_file, scan_domain_files
+from autoconfig.domains.parallel import FILES_PER_PROCESS_AT_LEAST, load_files
 from autoconfig.domains.store import build_snapshot
 from autoconfig.render.pacc import render_pacc
 from tests.support.http import request
@@ -336,3 +339,38 @@ def test_an_edit_in_place_gives_what_a_fresh_load_gives(tmp_path: Path) -> None:
     moved = build_snapshot(directory, in_place)
     assert moved.registry.lookup("alias3.example") is None
     assert moved.registry.lookup("another3.example").name == "Customer 3"  # type: ignore[union-attr]
+
+
+def test_many_files_are_read_on_every_core_with_the_same_results(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.fail("this test needs two cores; CI machines have them")
+    directory = tmp_path / "domains"
+    count = 2 * FILES_PER_PROCESS_AT_LEAST
+    write_customers(directory, count)
+    # Broken files in every share, and a clash between shares, read the same way.
+    (directory / "customer1.example.yaml").write_text("name: [\n")
+    (directory / "customer3999.example.yaml").write_text(CUSTOMER.format(i=3999) + "typo: 1\n")
+    (directory / "zz-clash.yaml").write_text(CUSTOMER.format(i=5))
+    wanted = list(scan_domain_files(directory).items())
+    with caplog.at_level(logging.INFO, logger="autoconfig"):
+        parallel = load_files(directory, "domains/", wanted)
+    assert f"reading {count + 1} domain files in 2 processes" in caplog.messages
+    serial = [load_file(directory / name, "domains/" + name, stamp) for name, stamp in wanted]
+    assert parallel == serial
+    assert [str(e) for r in parallel for e in r.errors] == [
+        "domains/customer1.example.yaml:2: YAML syntax error: while parsing a flow node"
+        " did not find expected node content",
+        "domains/customer3999.example.yaml:8: typo: unknown key; allowed: name, short_name,"
+        " domains, incoming, outgoing, webmail, help_url, caldav, carddav, ews, owa,"
+        " activesync, jmap, mx, directory, oauth2, logo, accent_color",
+    ]
+    registry = build_snapshot(directory).registry
+    assert len(registry.files) == count - 2
+    shown = str(directory) + "/"
+    assert [str(e) for e in registry.errors][-2:] == [
+        f"{shown}zz-clash.yaml:2: domains[{i}]: '{domain}' is already served by"
+        f" {shown}customer5.example.yaml; this file is not loaded"
+        for i, domain in enumerate(["customer5.example", "alias5.example"])
+    ]

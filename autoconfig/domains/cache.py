@@ -97,7 +97,7 @@ class CompiledCache:
             )
             try:
                 with os.fdopen(handle, "wb") as file:
-                    pickler = _Pickler(file, protocol=5)
+                    pickler = Pickler(file, protocol=5)
                     pickler.dump((cache_key(), self.directory))
                     pickler.clear_memo()  # read back by two separate loads
                     pickler.dump(dict(files))
@@ -143,7 +143,7 @@ def _prune(folder: Path, keep: Path) -> None:
             continue
 
 
-class _Pickler(pickle.Pickler):
+class Pickler(pickle.Pickler):
     """Records as their class and field values: unpickled through ``__init__``, which is
     several times faster than the generic ``__setstate__`` of a frozen, slotted dataclass
     (it matters at 100 000 files)."""

@@ -19,10 +19,10 @@ from autoconfig.domains.load import (
     LoadedFile,
     display_path,
     display_prefix,
-    load_file,
     scan_domain_files,
 )
-from autoconfig.domains.records import DomainConfig, Server
+from autoconfig.domains.parallel import load_files
+from autoconfig.domains.records import DomainConfig
 
 
 class NoValidDomainsError(Exception):
@@ -137,16 +137,16 @@ def _read_changed(
     if previous:
         unchanged.update((f.path, f) for f in previous.files)
     shown = display_prefix(directory)
-    shared: dict[Server, Server] = {}
-    results = []
+    kept: dict[str, FileResult] = {}
+    wanted: list[tuple[str, FileStamp]] = []
     for file_name, stamp in stamps.items():
-        name = shown + file_name
-        old = unchanged.get(name)
+        old = unchanged.get(shown + file_name)
         if old is not None and old.stamp == stamp:
-            results.append(FileResult(name, old, ()))
+            kept[file_name] = FileResult(old.path, old, ())
         else:
-            results.append(load_file(directory / file_name, name, stamp, shared))
-    return results
+            wanted.append((file_name, stamp))
+    read = iter(load_files(directory, shown, wanted))
+    return [kept[name] if name in kept else next(read) for name in stamps]
 
 
 def require_domains(registry: Registry, directory: Path) -> Registry:
