@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -23,10 +24,14 @@ def check(directory: Path | None, domains_dir: Path | None, strict: bool) -> Non
     """Validate every domain file in DIRECTORY; print every error and warning."""
     directory = directory or domains_dir or default_domains_dir()
     try:
-        registry = _load(directory)
+        registry, cache_writer = _load(directory)
     except NoValidDomainsError as error:
         raise click.ClickException(str(error)) from None
-    warnings = [finding for loaded in registry.files for finding in lint(loaded)]
+    try:
+        warnings = [finding for loaded in registry.files for finding in lint(loaded)]
+    finally:
+        if cache_writer is not None:  # written meanwhile, on the other core
+            os.waitpid(cache_writer, 0)
     for finding in registry.errors:
         click.echo(str(finding))
     for finding in warnings:
@@ -40,21 +45,20 @@ def check(directory: Path | None, domains_dir: Path | None, strict: bool) -> Non
         raise SystemExit(1)
 
 
-def _load(directory: Path) -> Registry:
+def _load(directory: Path) -> tuple[Registry, int | None]:
     """Load through the compiled cache the server uses: unchanged files were validated
     by this very version already, so only changed ones are read (100 000 files: seconds,
-    not a minute). The messages are the same as without it."""
+    not a minute). The messages are the same as without it. Also the pid of the child
+    writing the cache anew, if this load compiled files it did not hold."""
     try:
         cache_dir = Settings.from_env().cache_dir
     except SettingsError:
         cache_dir = None  # `check` is about domain files; `serve` reports the setting
     if not directory.is_dir():
-        return load_directory(directory)  # its message
+        return load_directory(directory), None  # its message
     cache = CompiledCache(cache_dir, directory) if cache_dir else None
     cached = cache.read() if cache else {}
     snapshot = first_snapshot(directory, cached)
-    if cache is None:
-        return snapshot.registry
-    if snapshot_differs(snapshot, cached):
-        cache.write(cache_entries(snapshot))
-    return snapshot.registry
+    if cache is None or not snapshot_differs(snapshot, cached):
+        return snapshot.registry, None
+    return snapshot.registry, cache.write_in_child(cache_entries(snapshot))

@@ -115,6 +115,19 @@ class CompiledCache:
         return True
 
 
+    def write_in_child(self, files: Mapping[str, LoadedFile], nice: int = 0) -> int:
+        """``write`` from a forked child, so that this process goes on meanwhile (and its
+        memory is not touched by pickling); the child's pid, to wait for if need be."""
+        pid = os.fork()
+        if pid:
+            return pid
+        try:  # pragma: no cover - the child's work is seen in the file
+            os.nice(nice)
+            self.write(files)
+        finally:  # pragma: no cover
+            os._exit(0)
+
+
 def _is_private(file: BinaryIO) -> bool:
     """Owned by this user and writable by no one else."""
     status = os.fstat(file.fileno())

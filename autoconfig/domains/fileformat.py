@@ -27,6 +27,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -416,6 +417,18 @@ class DomainFile(_Strict):
     logo: LogoPath | None = None
     accent_color: Color | None = None
 
+
+# The two keys that tell apart the files a hoster generates from one template: validated
+# alone when the rest of a file equals one already loaded (``load.SharedParts``), with the
+# very same definitions as in DomainFile.
+NameAndDomains = create_model(
+    "NameAndDomains",
+    __config__=ConfigDict(extra="ignore", frozen=True),
+    **{  # type: ignore[call-overload]
+        key: (DomainFile.model_fields[key].annotation, DomainFile.model_fields[key])
+        for key in ("name", "domains")
+    },
+)
 
 
 def _username(entry: IncomingFile | OutgoingFile) -> str | None:

@@ -12,7 +12,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from autoconfig.domains import fast_yaml
-from autoconfig.domains.fileformat import CONTEXT_FOLDER, CONTEXT_IMAGES, DomainFile, to_record
+from autoconfig.domains.fileformat import (
+    CONTEXT_FOLDER,
+    CONTEXT_IMAGES,
+    DomainFile,
+    NameAndDomains,
+    to_record,
+)
 from autoconfig.domains.records import DomainConfig, Server
 
 KeyPath = tuple[str | int, ...]
@@ -88,6 +94,52 @@ def _lines_of(path: Path) -> Mapping[KeyPath, int]:
         return parse_yaml(path.read_bytes().decode("utf-8"), str(path))[1]
     except (OSError, UnicodeDecodeError, ValueError):
         return {}
+
+
+class SharedParts:
+    """What the files of one load have in common, made once: a hoster's 100 000 files name
+    the same few servers, and most differ only in ``name`` and ``domains``.
+
+    A file whose other keys equal those of a file loaded before (same values, same
+    order) gets that file's record with its own name and domains, validated alone by
+    the same rules: the rest was valid there, and no rule of the format relates name or
+    domains to other keys. That halves the work per file. A logo is read per file, so
+    files with one are always validated whole.
+    """
+
+    __slots__ = ("_records", "servers")
+
+    def __init__(self) -> None:
+        self.servers: dict[Server, Server] = {}
+        self._records: dict[str, DomainConfig] = {}
+
+    def like_one_before(self, data: dict[str, Any], source: str) -> DomainConfig | None:
+        """``data``'s record from a file loaded before, or None (validate it whole)."""
+        earlier = self._records.get(_rest_of(data)) if self._records else None
+        if earlier is None:
+            return None
+        try:
+            own = NameAndDomains.model_validate(data)
+        except ValidationError:
+            return None  # validated whole, for the messages
+        return replace(earlier, source=source, name=own.name, domains=tuple(own.domains))
+
+    def remember(self, data: dict[str, Any], record: DomainConfig) -> None:
+        """Keep ``record`` for later files whose other keys equal ``data``'s."""
+        if "logo" not in data and len(self._records) < SHARED_RECORDS:
+            self._records.setdefault(_rest_of(data), record)
+
+
+SHARED_RECORDS = 1000  # different templates kept per load
+
+
+def _rest_of(data: dict[str, Any]) -> str:
+    """Every key but name and domains, with its value: equal only for equal data (the
+    repr of strings, numbers, booleans and None tells them all apart)."""
+    return repr([item for item in data.items() if item[0] not in _OWN_KEYS])
+
+
+_OWN_KEYS = ("name", "domains")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +210,7 @@ _EXPECTED: dict[str, str] = {
     "list_type": "expected a list",
     "too_short": "expected at least one entry",
 }
+_LENGTHS = {"string_too_short": ("least", "min_length"), "string_too_long": ("most", "max_length")}
 _BOUNDS = ("less_than_equal", "greater_than_equal", "less_than", "greater_than")
 
 
@@ -168,6 +221,10 @@ def _expected(error: ErrorDetails) -> str:
         return f"expected one of {', '.join(options)}"
     if kind == "value_error":
         return message.removeprefix("Value error, ")
+    if kind in _LENGTHS:
+        word, key = _LENGTHS[kind]
+        bound = error.get("ctx", {}).get(key)
+        return f"expected at {word} {bound} character{'' if bound == 1 else 's'}"
     prefix = "expected a number " if kind in _BOUNDS else "expected "
     return _EXPECTED.get(kind, prefix + message.removeprefix("Input should be ").rstrip("."))
 
@@ -337,23 +394,16 @@ def load_file(
     path: Path,
     display_name: str | None = None,
     stamp: FileStamp = (0, 0),
-    shared_servers: dict[Server, Server] | None = None,
+    shared: SharedParts | None = None,
 ) -> FileResult:
     """Read and validate one domain file (``stamp``: its stat before reading).
 
-    ``shared_servers``: equal servers of the files loaded together, made one object (a
-    hoster's 100 000 files name the same few servers).
+    ``shared``: what the files loaded together have in common (see ``SharedParts``).
     """
     source = display_name or str(path)
     lines: dict[KeyPath, int] | None = None
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ValueError(
-                f"{source}: {size} bytes, larger than the {MAX_FILE_BYTES} bytes a domain file"
-                f" may have (about {MAX_FILE_BYTES // 25} domains); split it into several files"
-            )
-        text = path.read_bytes().decode("utf-8")
+        text = _read_text(path, source)
         data = _parse_lean(text)
         if data is _RETRY:
             data, lines = parse_yaml(text, source)
@@ -375,15 +425,32 @@ def load_file(
     if isinstance(logo, str):  # stamped before the validator reads it
         logo_path = path.parent / logo
         logo_stamp = (str(logo_path), file_stamp(logo_path))
-    try:
-        document = DomainFile.model_validate(data, context=context)
-    except ValidationError as error:
-        if lines is None:  # the lean parse kept none: find them for the messages
-            lines = parse_yaml(text, source)[1]
-        return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
-    record = to_record(document, source, context[CONTEXT_IMAGES], shared_servers)
+    record = shared.like_one_before(data, source) if shared is not None else None
+    if record is None:
+        try:
+            document = DomainFile.model_validate(data, context=context)
+        except ValidationError as error:
+            if lines is None:  # the lean parse kept none: find them for the messages
+                lines = parse_yaml(text, source)[1]
+            return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
+        servers = shared.servers if shared is not None else None
+        record = to_record(document, source, context[CONTEXT_IMAGES], servers)
+        if shared is not None:
+            shared.remember(data, record)
     loaded = LoadedFile(source, record, None, stamp, logo_stamp if record.logo else None)
     return FileResult(source, loaded, ())
+
+
+def _read_text(path: Path, source: str) -> str:
+    """The file's text, its size checked on the open file (one path lookup, not two)."""
+    with path.open("rb", buffering=0) as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise ValueError(
+                f"{source}: {size} bytes, larger than the {MAX_FILE_BYTES} bytes a domain file"
+                f" may have (about {MAX_FILE_BYTES // 25} domains); split it into several files"
+            )
+        return file.readall().decode("utf-8")
 
 
 def _finding_from_text(text: str, source: str) -> Finding:

@@ -19,8 +19,7 @@ from pathlib import Path
 
 from autoconfig.domains.cache import Pickler
 from autoconfig.domains.gc_pause import paused_gc
-from autoconfig.domains.load import FileResult, FileStamp, load_file
-from autoconfig.domains.records import Server
+from autoconfig.domains.load import FileResult, FileStamp, SharedParts, load_file
 
 log = logging.getLogger("autoconfig")
 
@@ -59,8 +58,8 @@ def _usable_cores() -> int:
 def _load_share(
     directory: Path, shown: str, share: Sequence[tuple[str, FileStamp]]
 ) -> list[FileResult]:
-    servers: dict[Server, Server] = {}
-    return [load_file(directory / name, shown + name, stamp, servers) for name, stamp in share]
+    shared = SharedParts()
+    return [load_file(directory / name, shown + name, stamp, shared) for name, stamp in share]
 
 
 def _fork_loader(
