@@ -24,7 +24,7 @@ import segno
 from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import load_file, scan_domain_files
 from autoconfig.domains.parallel import FILES_PER_PROCESS_AT_LEAST, load_files
-from autoconfig.domains.store import build_snapshot
+from autoconfig.domains.store import build_snapshot, cache_entries, first_snapshot
 from autoconfig.render.pacc import render_pacc
 from tests.support.http import request
 from tests.support.paths import TEST_DATA
@@ -374,3 +374,22 @@ def test_many_files_are_read_on_every_core_with_the_same_results(
         f" {shown}customer5.example.yaml; this file is not loaded"
         for i, domain in enumerate(["customer5.example", "alias5.example"])
     ]
+
+
+def test_a_cache_written_from_another_working_directory_is_used_with_its_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "srv" / "domains"
+    write_customers(directory, 3)
+    folder = tmp_path / "cache"
+    monkeypatch.chdir(tmp_path / "srv")  # as the service runs: files named domains/...
+    CompiledCache(folder, directory).write(cache_entries(build_snapshot(directory)))
+    monkeypatch.chdir(tmp_path)  # an admin's `autoconfig check srv/domains`
+    cached = CompiledCache(folder, directory).read()
+    assert sorted(cached) == [f"srv/domains/customer{i}.example.yaml" for i in range(3)]
+    assert {loaded.config.source for loaded in cached.values()} == set(cached)
+    snapshot = first_snapshot(directory, cached)
+    assert all(cached[f.path] is f for f in snapshot.registry.files)  # none read again
+    assert snapshot.registry.lookup("alias2.example").source == (  # type: ignore[union-attr]
+        "srv/domains/customer2.example.yaml"
+    )

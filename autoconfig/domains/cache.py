@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -28,11 +29,11 @@ from typing import Any, BinaryIO
 from autoconfig.domains import records
 from autoconfig.domains.fileformat import json_schema
 from autoconfig.domains.gc_pause import paused_gc
-from autoconfig.domains.load import LoadedFile
+from autoconfig.domains.load import LoadedFile, display_prefix
 
 log = logging.getLogger("autoconfig")
 
-CACHE_FORMAT = 3  # bump when the layout of the cached data changes
+CACHE_FORMAT = 4  # bump when the layout of the cached data changes
 
 
 @cache
@@ -66,6 +67,9 @@ class CompiledCache:
         digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:24]
         self.path = folder / f"domains-{digest}.cache"
         self.directory = str(directory.resolve())
+        # How messages name the files depends on the working directory: a cache written
+        # from another one is renamed on reading, not thrown away.
+        self.shown = display_prefix(directory)
 
     def read(self) -> dict[str, LoadedFile]:
         """The cached files by displayed path; empty if absent, foreign or stale."""
@@ -79,7 +83,9 @@ class CompiledCache:
                 if key != cache_key() or directory != self.directory:
                     return {}  # stale: the files are not even unpickled
                 with paused_gc():
-                    files = pickle.load(file)  # noqa: S301 - checked above
+                    shown, files = pickle.load(file)  # noqa: S301 - checked above
+                    if shown != self.shown:
+                        files = _renamed(files, shown, self.shown)
         except FileNotFoundError:
             return {}
         except Exception as error:  # any damage means: compile again
@@ -100,7 +106,7 @@ class CompiledCache:
                     pickler = Pickler(file, protocol=5)
                     pickler.dump((cache_key(), self.directory))
                     pickler.clear_memo()  # read back by two separate loads
-                    pickler.dump(dict(files))
+                    pickler.dump((self.shown, dict(files)))
                 os.replace(temporary, self.path)
             except BaseException:
                 os.unlink(temporary)
@@ -126,6 +132,16 @@ class CompiledCache:
             self.write(files)
         finally:  # pragma: no cover
             os._exit(0)
+
+
+def _renamed(files: dict[str, LoadedFile], old: str, new: str) -> dict[str, LoadedFile]:
+    """``files`` as named from another working directory: ``old`` prefix -> ``new``."""
+    renamed = {}
+    for path, loaded in files.items():
+        name = new + path.removeprefix(old)
+        config = replace(loaded.config, source=name)
+        renamed[name] = replace(loaded, path=name, config=config)
+    return renamed
 
 
 def _is_private(file: BinaryIO) -> bool:
