@@ -183,7 +183,9 @@ class Settings(BaseSettings):
         shown="number of CPUs",
     )
     worker_class: Literal["gthread", "sync"] = setting(
-        "gthread", "gunicorn worker class (see \"Benchmarks\")", "'gthread' or 'sync'"
+        "gthread", "gunicorn worker class: gthread (threads; new connections go to a worker"
+        " with a thread free, autoconfig/gunicorn_worker.py) or sync (see \"Benchmarks\")",
+        "'gthread' or 'sync'",
     )
     threads: int = setting(4, "threads per gthread worker", "an integer ≥ 1")
     reuse_port: bool = setting(

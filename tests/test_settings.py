@@ -122,3 +122,7 @@ def test_gunicorn_gets_its_knobs_from_the_settings() -> None:
     # The command line wins over the environment.
     assert gunicorn_options(settings, "unix:/run/a.sock", 5)["bind"] == "unix:/run/a.sock"
     assert gunicorn_options(settings, None, 5)["workers"] == 5
+    # gthread, the default, is served by the variant that spreads connections.
+    assert gunicorn_options(Settings.from_env({}), None, None)["worker_class"] == (
+        "autoconfig.gunicorn_worker.BalancedThreadWorker"
+    )

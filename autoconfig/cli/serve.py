@@ -26,12 +26,16 @@ START_ERRORS = (
 )
 
 
+# gthread is served by its balanced variant (autoconfig/gunicorn_worker.py).
+WORKER_CLASSES = {"gthread": "autoconfig.gunicorn_worker.BalancedThreadWorker", "sync": "sync"}
+
+
 def gunicorn_options(settings: Settings, bind: str | None, workers: int | None) -> dict[str, Any]:
     """gunicorn's knobs from the settings; the command line's options win."""
     return {
         "bind": bind or settings.bind,
         "workers": workers or settings.workers or os.cpu_count() or 2,
-        "worker_class": settings.worker_class,
+        "worker_class": WORKER_CLASSES[settings.worker_class],
         # gunicorn turns sync into gthread when threads > 1, so sync gets exactly one.
         "threads": settings.threads if settings.worker_class == "gthread" else 1,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
