@@ -27,12 +27,16 @@ class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is u
     """``gthread`` that leaves new connections to workers with a free thread."""
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
-        """Listen for new connections only with a thread free, then wait as gthread does."""
-        idle = len(self.keepalived_conns) + len(self.pending_conns)
-        busy = self.nr_conns - idle
-        self.set_accept_enabled(
-            self.nr_conns < self.worker_connections and busy < self.cfg.threads
-        )
+        """Listen for new connections only with a thread free, then wait as gthread does.
+
+        A stopping worker (also called here while it finishes) never listens again.
+        """
+        if self.alive:
+            idle = len(self.keepalived_conns) + len(self.pending_conns)
+            busy = self.nr_conns - idle
+            self.set_accept_enabled(
+                self.nr_conns < self.worker_connections and busy < self.cfg.threads
+            )
         super().wait_for_and_dispatch_events(timeout)
 
     def handle_request(self, req: Any, conn: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,6 +30,7 @@ from autoconfig.render.pacc import render_pacc
 from tests.support.http import request
 from tests.support.paths import TEST_DATA
 from tests.support.server import RunningServer, run_server
+from tests.support.system import require_program
 
 AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 
@@ -393,3 +395,35 @@ def test_a_cache_written_from_another_working_directory_is_used_with_its_names(
     assert snapshot.registry.lookup("alias2.example").source == (  # type: ignore[union-attr]
         "srv/domains/customer2.example.yaml"
     )
+
+
+def test_reloads_under_load_fail_no_request(domains_copy: Path, tmp_path: Path) -> None:
+    """wrk keeps 32 keep-alive connections busy while files are edited, broken, added and
+    removed: every reload replaces both workers, and no request fails."""
+    wrk = require_program("wrk", "wrk")
+    example = domains_copy / "example.com.yaml"
+    with run_server(domains_copy, tmp_path / "server.log") as server:
+        load = subprocess.Popen(
+            [str(wrk), "-t1", "-c32", "-d8s", server.base + QUERY],
+            stdout=subprocess.PIPE, text=True,
+        )
+        steps = [
+            lambda: example.write_text(example.read_text().replace("mail.example", "mx1.example")),
+            lambda: (domains_copy / "broken.yaml").write_text("name: [broken\n"),
+            lambda: (domains_copy / "added.example.yaml").write_text(
+                EXAMPLE.replace("example.com", "added.example")),
+            (domains_copy / "broken.yaml").unlink,
+            (domains_copy / "hosting.example.net.yaml").unlink,
+            lambda: example.write_text(example.read_text().replace("mx1.example", "mx2.example")),
+        ]
+        for step in steps:
+            time.sleep(1)
+            step()
+        output, _ = load.communicate(timeout=60)
+        hups = server.log().count("Handling signal: hup")
+        assert b"mx2.example.com" in request(server.base, QUERY).body
+        assert request(server.base, customer_query(0).replace("customer0", "added")).status == 200
+    assert load.returncode == 0
+    assert "Socket errors" not in output and "Non-2xx" not in output, output
+    assert int(re.search(r"(\d+) requests in", output).group(1)) > 1000  # type: ignore[union-attr]
+    assert hups >= 5
