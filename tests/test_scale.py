@@ -9,6 +9,7 @@ reads again only the files that changed; one file may list 100 000 domains.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -25,7 +26,13 @@ import segno
 from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import load_file, scan_domain_files
 from autoconfig.domains.parallel import FILES_PER_PROCESS_AT_LEAST, load_files
-from autoconfig.domains.store import build_snapshot, cache_entries, first_snapshot
+from autoconfig.domains.store import (
+    RENDERED_DOCUMENTS_KEPT,
+    RenderedDocuments,
+    build_snapshot,
+    cache_entries,
+    first_snapshot,
+)
 from autoconfig.render.pacc import render_pacc
 from tests.support.http import request
 from tests.support.paths import TEST_DATA
@@ -427,3 +434,22 @@ def test_reloads_under_load_fail_no_request(domains_copy: Path, tmp_path: Path) 
     assert "Socket errors" not in output and "Non-2xx" not in output, output
     assert int(re.search(r"(\d+) requests in", output).group(1)) > 1000  # type: ignore[union-attr]
     assert hups >= 5
+
+
+def test_documents_are_rendered_when_first_asked_and_kept_within_a_bound() -> None:
+    documents = RenderedDocuments()
+    rendered: list[str] = []
+
+    def render(key: str) -> bytes:
+        rendered.append(key)
+        return f"<document of {key}/>".encode()
+
+    first = documents.get("a.example", lambda: render("a.example"))
+    assert documents.get("a.example", lambda: render("a.example")) is first
+    assert rendered == ["a.example"]
+    assert first.etag == hashlib.sha256(b"<document of a.example/>").hexdigest()[:32]
+    for i in range(RENDERED_DOCUMENTS_KEPT):  # a hoster's many domains, each asked once
+        documents.get(f"d{i}.example", lambda i=i: render(f"d{i}.example"))
+    again = documents.get("a.example", lambda: render("a.example"))
+    assert rendered.count("a.example") == 2  # not kept for ever: rendered again, the same
+    assert again == first
