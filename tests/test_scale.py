@@ -453,3 +453,33 @@ def test_documents_are_rendered_when_first_asked_and_kept_within_a_bound() -> No
     again = documents.get("a.example", lambda: render("a.example"))
     assert rendered.count("a.example") == 2  # not kept for ever: rendered again, the same
     assert again == first
+
+
+def test_configmap_swaps_under_load_fail_no_request(tmp_path: Path) -> None:
+    """A Kubernetes ConfigMap update (the kubelet's atomic ..data swap) three times while wrk
+    keeps 32 keep-alive connections busy: no request fails, the last version serves."""
+    wrk = require_program("wrk", "wrk")
+    mount = tmp_path / "configmap"
+    mount.mkdir()
+
+    def publish(version: int, host: str) -> None:
+        folder = mount / f"..2026_11_30_09_0{version}_00.{version}"
+        folder.mkdir()
+        (folder / "example.com.yaml").write_text(EXAMPLE.replace("imap.example", host))
+        (mount / "..data_tmp").symlink_to(folder.name)
+        os.rename(mount / "..data_tmp", mount / "..data")
+
+    publish(0, "imap.example")
+    (mount / "example.com.yaml").symlink_to("..data/example.com.yaml")
+    with run_server(mount, tmp_path / "server.log") as server:
+        load = subprocess.Popen(
+            [str(wrk), "-t1", "-c32", "-d6s", server.base + QUERY],
+            stdout=subprocess.PIPE, text=True,
+        )
+        for version in (1, 2, 3):
+            time.sleep(1.2)
+            publish(version, f"mx{version}.example")
+        output, _ = load.communicate(timeout=60)
+        assert b"<hostname>mx3.example.com</hostname>" in request(server.base, QUERY).body
+    assert load.returncode == 0
+    assert "Socket errors" not in output and "Non-2xx" not in output, output
