@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from autoconfig.cli.serve import WORKER_CLASSES
 from tests.support.http import free_port, request
 from tests.support.nginx import TEST_NAMES, https_request, run_nginx
 from tests.support.paths import DOMAINS
@@ -156,14 +157,16 @@ def report(results: list[Result], spread: dict[tuple[str, str], float]) -> None:
 
 @contextmanager
 def run_ceiling(documents: Path, log: Path, args: argparse.Namespace) -> Iterator[str]:
-    """bench/ceiling.py under gunicorn with the real server's worker settings."""
+    """bench/ceiling.py under gunicorn with the real server's worker settings (gthread is
+    the balanced variant `autoconfig serve` runs, autoconfig/gunicorn_worker.py)."""
     port = free_port()
     env = {**os.environ, "AUTOCONFIG_BENCH_DOCUMENTS": str(documents)}
     threads = args.gunicorn_threads if args.worker_class == "gthread" else 1
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--worker-class", args.worker_class,
+             "--workers", str(args.workers),
+             "--worker-class", WORKER_CLASSES[args.worker_class],
              "--threads", str(threads), "--keep-alive", "20", "bench.ceiling:app"],
             stdout=output, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).parents[1],
         )
