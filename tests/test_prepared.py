@@ -53,8 +53,11 @@ def test_a_document_is_cut_at_its_markers_and_filled_in_one_pass() -> None:
     assert filled == f"<a>1x{marker('one')}</a><b>1</b>".encode()
 
 
-def test_a_document_without_the_expected_markers_is_not_cut() -> None:
-    assert Slotted.cut(f"<a>{marker('one')}</a>".encode(), {"one", "two"}) is None
+def test_a_document_with_unknown_or_broken_markers_is_not_cut() -> None:
+    assert Slotted.cut(f"<a>{marker('one')}</a>".encode(), {"two"}) is None
+    broken = marker("one").replace("_", "&amp;")  # as if a serializer had changed it
+    assert Slotted.cut(f"<a>{broken}</a>".encode(), {"one"}) is None
+    assert Slotted.cut(f"<a>{marker('one')}</a>".encode(), {"one", "unused"}) is not None
     assert Slotted.cut(b"<a>nothing</a>", set()) == Slotted((b"<a>nothing</a>",), ())
 
 

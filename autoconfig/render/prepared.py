@@ -43,6 +43,7 @@ def marker(name: str) -> str:
 
 
 _NAME = re.compile("[a-z0-9-]+")
+_TOKEN_BYTES = _TOKEN.encode("ascii")
 _MARKER = re.compile(f"slot{_TOKEN}([a-z0-9-]+)_".encode("ascii"))
 
 
@@ -77,14 +78,16 @@ class Slotted:
     slots: tuple[str, ...]
 
     @classmethod
-    def cut(cls, document: bytes, expected: set[str]) -> Slotted | None:
-        """``document`` cut at every marker; None unless exactly the ``expected`` slot
-        names were found (then the caller renders each answer whole)."""
+    def cut(cls, document: bytes, known: set[str]) -> Slotted | None:
+        """``document`` cut at every marker; None if a marker names a slot not ``known``
+        or the token shows up anywhere but in a whole marker (then the caller builds
+        each answer whole). A known slot may be missing: its value is not used."""
         pieces = _MARKER.split(document)
         slots = tuple(name.decode("ascii") for name in pieces[1::2])
-        if set(slots) != expected:
+        parts = tuple(pieces[0::2])
+        if not set(slots) <= known or any(_TOKEN_BYTES in part for part in parts):
             return None
-        return cls(tuple(pieces[0::2]), slots)
+        return cls(parts, slots)
 
     def fill(self, values: Mapping[str, bytes]) -> bytes:
         """The document with each slot replaced by its (already escaped) value."""
