@@ -7,6 +7,7 @@ records; the endpoint through the real server (gunicorn) and the CLI.
 from __future__ import annotations
 
 import plistlib
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from autoconfig.render.mobileconfig import (
     ProfileOptions,
     ProfileRequestError,
     build_profile,
+    payload_uuid,
     prepared_profiles,
     render_domain_mobileconfig,
     render_mobileconfig,
@@ -390,3 +392,12 @@ def test_check_warns_about_auth_apple_cannot_express(tmp_path: Path) -> None:
     assert "incoming[0].auth: Apple profiles cannot express oauth2" in result.stdout
     assert "outgoing[0].auth: Apple" not in result.stdout  # password follows oauth2
     assert "caldav: caldav uses http://" in result.stdout
+
+
+@pytest.mark.parametrize("address", ["alice@example.com", "Jürgen.X@xn--bcher-kva.example",
+                                     "a&b@test.example", "日本@test.example"])
+@pytest.mark.parametrize("kind", ["profile", "mail", "caldav", "carddav", "eas"])
+def test_payload_uuids_are_the_standard_library_uuid5(address: str, kind: str) -> None:
+    parsed = parse_address(address)
+    name = f"{PREFIX}:{kind}:{str(parsed).lower()}"
+    assert payload_uuid(PREFIX, parsed, kind) == str(uuid.uuid5(uuid.NAMESPACE_URL, name)).upper()

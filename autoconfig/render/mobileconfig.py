@@ -12,6 +12,7 @@ so the same input gives the same bytes and a second install replaces the first
 
 from __future__ import annotations
 
+import hashlib
 import plistlib
 import re
 import uuid
@@ -144,9 +145,20 @@ def incoming_server(config: DomainConfig, protocol: Protocol | None) -> Server:
 
 
 def payload_uuid(prefix: str, address: EmailAddress, kind: str) -> str:
-    """The stable UUID of one payload: a name-based (v5) UUID of prefix, kind and address."""
+    """The stable UUID of one payload: a name-based (v5) UUID of prefix, kind and address,
+    in upper case. The RFC 9562 section 5.5 steps written out (SHA-1, then version and
+    variant bits): ``uuid.uuid5`` builds a UUID object and an int on the way, twice the
+    time, and every profile request takes four of these."""
     name = f"{prefix}:{kind}:{str(address).lower()}"
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, name)).upper()
+    data = _URL_NAMESPACE + name.encode("utf-8")
+    digest = bytearray(hashlib.sha1(data, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC's variant
+    text = digest.hex().upper()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
 
 
 # The per-user values of a profile (``User.values``), by name.
