@@ -15,6 +15,7 @@ import pytest
 from exchangelib.autodiscover.properties import Autodiscover
 from exchangelib.errors import ErrorNonExistentMailbox
 from lxml import etree
+from werkzeug.wrappers import Request
 
 from autoconfig.address import EmailAddress
 from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
@@ -24,6 +25,7 @@ from autoconfig.render.autodiscover import (
     render_pox_personal,
     render_pox_settings,
 )
+from autoconfig.web.autodiscover import PLAIN_XML_CONTENT_TYPES, XML_MIMETYPES
 from tests.support.cli import run_cli
 from tests.support.http import Reply, request
 from tests.support.paths import DOMAINS, TEST_DATA
@@ -470,3 +472,9 @@ def test_an_edited_record_gets_its_own_prepared_answer() -> None:
         "imap2.example.test"]
     assert new_answer == render_pox_personal(after, "example.test", address)
     assert render_pox_settings(before, "example.test", address) == old_answer
+
+
+@pytest.mark.parametrize("content_type", sorted(PLAIN_XML_CONTENT_TYPES))
+def test_the_content_types_known_without_parsing_are_xml(content_type: str) -> None:
+    mimetype = Request({"CONTENT_TYPE": content_type}).mimetype
+    assert mimetype in XML_MIMETYPES
