@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from exchangelib.autodiscover.properties import Autodiscover
 from exchangelib.errors import ErrorNonExistentMailbox
+from flask import Flask
 from lxml import etree
 from werkzeug.wrappers import Request
 
@@ -25,7 +26,7 @@ from autoconfig.render.autodiscover import (
     render_pox_personal,
     render_pox_settings,
 )
-from autoconfig.web.autodiscover import PLAIN_XML_CONTENT_TYPES, XML_MIMETYPES
+from autoconfig.web.autodiscover import PLAIN_XML_CONTENT_TYPES, POX_PATHS, XML_MIMETYPES
 from tests.support.cli import run_cli
 from tests.support.http import Reply, request
 from tests.support.paths import DOMAINS, TEST_DATA
@@ -478,3 +479,10 @@ def test_an_edited_record_gets_its_own_prepared_answer() -> None:
 def test_the_content_types_known_without_parsing_are_xml(content_type: str) -> None:
     mimetype = Request({"CONTENT_TYPE": content_type}).mimetype
     assert mimetype in XML_MIMETYPES
+
+
+@pytest.mark.parametrize("path", [*POX_PATHS, "/AUTODISCOVER/autodiscover.XML"])
+def test_every_spelling_reaches_the_same_views(app: Flask, path: str) -> None:
+    adapter = app.url_map.bind("autodiscover.example.com")
+    assert adapter.match(path, "POST")[0] == "autodiscover.pox_post"
+    assert adapter.match(path, "GET")[0] == "autodiscover.pox_get"

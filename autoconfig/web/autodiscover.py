@@ -93,6 +93,10 @@ def _any_case(path: str) -> str:
 
 
 POX_RULE = _any_case("/autodiscover/autodiscover.xml")
+# The spellings clients send (Outlook capitalises, others do not) as static rules too,
+# for the same views: werkzeug tries static paths before converters, a third of the
+# cost of matching.
+POX_PATHS = ("/autodiscover/autodiscover.xml", "/Autodiscover/Autodiscover.xml")
 V2_RULE = _any_case("/autodiscover/autodiscover.json")
 V2_PATH_RULE = _any_case("/autodiscover/autodiscover.json/v1.0") + "/<path:address>"
 
@@ -149,6 +153,8 @@ def _read_body() -> bytes:
     return b"".join(chunks)
 
 
+@blueprint.post(POX_PATHS[0])
+@blueprint.post(POX_PATHS[1])
 @blueprint.post(POX_RULE)
 def pox_post(**_segments: str) -> Response:
     """Outlook, Thunderbird and ActiveSync clients POST their request here."""
@@ -195,6 +201,8 @@ def _domain_from_host(host: str) -> tuple[DomainConfig, str]:
     return config, name
 
 
+@blueprint.get(POX_PATHS[0])
+@blueprint.get(POX_PATHS[1])
 @blueprint.get(POX_RULE)
 def pox_get(**_segments: str) -> Response:
     """Delta Chat GETs the POX URL without a body: the settings of the Host's domain."""
