@@ -85,7 +85,21 @@ def test_the_memo_knows_a_record_by_identity_not_by_value() -> None:
     assert memo.get(config, "k", lambda: "again") == "first"
     assert memo.get(config, "other", lambda: "other") == "other"
     assert memo.get(equal_copy, "k", lambda: "copy") == "copy"
-    edited = replace(config, name="Edited")
+    other_file = replace(config, source="other.yaml")
+    assert memo.get(other_file, "k", lambda: "other file") == "other file"
+    assert memo.get(equal_copy, "k", lambda: "again") == "copy"
+    assert memo.get(other_file, "k", lambda: "again") == "other file"
+    assert len(memo) == 2  # config's own two: replaced by the copy from the same file
+
+
+def test_a_replaced_record_is_forgotten_when_its_file_has_a_new_one() -> None:
+    memo: ByRecord[str] = ByRecord()
+    config = _record()
+    memo.get(config, "k", lambda: "first")
+    memo.get(config, "other", lambda: "other")
+    edited = replace(config, name="Edited")  # a reload of the same file
     assert memo.get(edited, "k", lambda: "edited") == "edited"
-    assert memo.get(config, "k", lambda: "again") == "first"
-    assert len(memo) == 4
+    assert len(memo) == 1
+    assert memo.get(edited, "k", lambda: "again") == "edited"
+    # A request still on the old snapshot gets the old record's own answer.
+    assert memo.get(config, "k", lambda: "first, again") == "first, again"

@@ -48,12 +48,18 @@ _MARKER = re.compile(f"slot{_TOKEN}([a-z0-9-]+)_".encode("ascii"))
 
 
 class ByRecord(Generic[T]):
-    """A memo of prepared answers per (record, key), the record compared by identity."""
+    """A memo of prepared answers per (record, key), the record compared by identity.
 
-    __slots__ = ("_kept",)
+    A record replaced by a reload (a new record from the same file) has its answers
+    dropped when the new one's first answer is kept: a hoster's record may hold
+    100 000 domains, and the memo would otherwise keep every edited version alive.
+    """
+
+    __slots__ = ("_kept", "_latest")
 
     def __init__(self) -> None:
         self._kept: dict[tuple[int, object], tuple[DomainConfig, T]] = {}
+        self._latest: dict[str, DomainConfig] = {}  # source file -> its newest record
 
     def get(self, config: DomainConfig, key: object, prepare: Callable[[], T]) -> T:
         """The answer for ``config`` and ``key``, prepared by ``prepare`` if not kept."""
@@ -61,10 +67,19 @@ class ByRecord(Generic[T]):
         if entry is not None and entry[0] is config:
             return entry[1]
         value = prepare()
+        self._forget_replaced(config)
         if len(self._kept) >= PREPARED_KEPT:
-            self._kept = {}
+            self._kept, self._latest = {}, {}
         self._kept[(id(config), key)] = (config, value)
+        self._latest[config.source] = config
         return value
+
+    def _forget_replaced(self, config: DomainConfig) -> None:
+        """Drop the answers of the record ``config`` replaces (same file, other object);
+        a new dict is swapped in whole, so threads reading the old one need no lock."""
+        replaced = self._latest.get(config.source)
+        if replaced is not None and replaced is not config:
+            self._kept = {k: v for k, v in self._kept.items() if v[0] is not replaced}
 
     def __len__(self) -> int:
         return len(self._kept)
