@@ -7,7 +7,7 @@ then English. Catalogs are Babel ``.po``/``.mo`` files under ``translations/``
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import Babel, get_translations
 
 from autoconfig.phrases import Translator
@@ -61,11 +61,24 @@ def _babel_locale() -> str:
 
 
 def translator() -> Translator:
-    """The gettext function of this request's language (for ``Phrase.translated``)."""
-    translate: Translator = get_translations().gettext
+    """The gettext function of this request's language (for ``Phrase.translated``).
+
+    Kept per language for the app: Flask-Babel's lookup of the same catalogs (locale
+    selector, Locale parsing, its cache) cost as much as the rest of a profile request.
+    The language is the one ``_babel_locale`` gives Flask-Babel, one of ``LANGUAGES``.
+    """
+    kept: dict[str, Translator] = current_app.extensions[TRANSLATORS_KEY]
+    language = page_language()
+    translate = kept.get(language)
+    if translate is None:
+        translate = kept[language] = get_translations().gettext
     return translate
+
+
+TRANSLATORS_KEY = "autoconfig.translators"
 
 
 def init_app(app: Flask) -> None:
     """Let Flask-Babel find our catalogs and ask us for each request's language."""
     Babel(app, locale_selector=_babel_locale)
+    app.extensions[TRANSLATORS_KEY] = {}

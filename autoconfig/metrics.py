@@ -14,7 +14,7 @@ address, a domain or a path, so the number of series is bounded whatever clients
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autoconfig.domains.registry import Registry
 
@@ -79,6 +79,8 @@ class Metrics:
                 " the workers' metrics would not add up"
             )
         self.registry = CollectorRegistry()
+        # (family, status class) -> its request counter and duration histogram.
+        self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
         registry = self.registry
         self.requests = Counter(
             "autoconfig_requests", "HTTP requests answered, by endpoint family and status class",
@@ -121,10 +123,18 @@ class Metrics:
             self.mx_lookups.labels(result)
 
     def request_done(self, endpoint: str | None, status: int, seconds: float) -> None:
-        """Count one answered request."""
-        family = family_of(endpoint)
-        self.requests.labels(family, status_class(status)).inc()
-        self.duration.labels(family).observe(seconds)
+        """Count one answered request (the labelled series are looked up once per
+        family and status class: ``labels()`` validates and locks on every call)."""
+        key = (family_of(endpoint), status_class(status))
+        series = self._series.get(key)
+        if series is None:
+            family, status_text = key
+            series = self._series[key] = (
+                self.requests.labels(family, status_text), self.duration.labels(family)
+            )
+        count, duration = series
+        count.inc()
+        duration.observe(seconds)
 
     def loaded(self, registry: Registry, seconds: float, generation: int) -> None:
         """A load of the domain files was accepted (start-up or reload)."""

@@ -10,6 +10,7 @@ from the request ends up in an error: reasons are fixed texts.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -112,6 +113,18 @@ def request_parser() -> etree.XMLParser:
     )
 
 
+_PER_THREAD = threading.local()
+
+
+def _thread_parser() -> etree.XMLParser:
+    """This thread's ``request_parser``: made once per thread, not per request (a
+    parser is reusable, one document after another, by the thread that owns it)."""
+    parser: etree.XMLParser | None = getattr(_PER_THREAD, "parser", None)
+    if parser is None:
+        parser = _PER_THREAD.parser = request_parser()
+    return parser
+
+
 def _parse_xml(body: bytes) -> etree._Element:
     if not body.strip():
         raise _invalid("the request body is empty")
@@ -120,7 +133,7 @@ def _parse_xml(body: bytes) -> etree._Element:
     if b"<!DOCTYPE" in body.upper():  # before parsing: no DTD is ever read
         raise _invalid("a DOCTYPE is not allowed in an Autodiscover request")
     try:
-        root = etree.fromstring(body, request_parser())
+        root = etree.fromstring(body, _thread_parser())
     except (etree.LxmlError, ValueError):
         raise _invalid("the request body is not well-formed XML") from None
     if root.getroottree().docinfo.internalDTD is not None:  # an encoding the scan missed

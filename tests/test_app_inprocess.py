@@ -10,12 +10,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from babel.support import Translations
 from flask.testing import FlaskClient
 
+import autoconfig
+from autoconfig.address import EmailAddress
+from autoconfig.domains.registry import load_directory
+from autoconfig.render.mobileconfig import ProfileOptions, render_mobileconfig
 from autoconfig.resources import REQUIRED_TEMPLATES, ResourcesMissingError, checked_templates
+from autoconfig.settings import Settings
 from tests.support.cli import CliResult
-from tests.support.paths import REPO
+from tests.support.paths import DOMAINS, REPO
 
+EXAMPLE = load_directory(DOMAINS).by_domain["example.com"]
+ALICE = EmailAddress("alice", "example.com")
+PROFILE_PREFIX = Settings.from_env({}).profile_prefix
 REINSTALL = (
     "this installation of autoconfig is incomplete (reinstall it from a wheel or sdist"
     " built with `python -m build`)"
@@ -56,3 +65,24 @@ def test_the_cli_fixture_runs_check_on_the_bundled_domains(
     assert result.stdout.splitlines()[-1] == (
         "domains: 4 files, 6 domains served, 0 errors, 4 warnings"
     )
+
+
+def test_each_request_gets_its_own_languages_profile(client: FlaskClient) -> None:
+    # The kept translators and prepared profiles hold every language apart.
+    url = "/apple/profile.mobileconfig?emailaddress=alice@example.com"
+    catalogs = Path(autoconfig.__file__).parent / "translations"
+    expected = {
+        "en": render_mobileconfig(EXAMPLE, ALICE, ProfileOptions(PROFILE_PREFIX)),
+        "de": render_mobileconfig(EXAMPLE, ALICE, ProfileOptions(
+            PROFILE_PREFIX, translate=Translations.load(str(catalogs), ["de"]).gettext)),
+        "fr": render_mobileconfig(EXAMPLE, ALICE, ProfileOptions(
+            PROFILE_PREFIX, translate=Translations.load(str(catalogs), ["fr"]).gettext)),
+    }
+    assert len(set(expected.values())) == 3
+    for _ in range(2):
+        assert client.get(url).data == expected["en"]
+        assert client.get(url + "&lang=de").data == expected["de"]
+        assert client.get(url, headers={"Accept-Language": "fr-CH, de;q=0.5"}).data == (
+            expected["fr"])
+        assert client.get(url + "&lang=de", headers={"Accept-Language": "fr"}).data == (
+            expected["de"])

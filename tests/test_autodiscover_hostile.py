@@ -13,6 +13,7 @@ import select
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -211,3 +212,19 @@ def test_doctype_hidden_from_the_byte_scan_is_still_refused() -> None:
     with pytest.raises(PoxError) as caught:
         parse_request(body)
     assert caught.value.reason == "a DOCTYPE is not allowed in an Autodiscover request"
+
+
+def test_a_threads_parser_reads_each_body_afresh_after_a_hostile_one() -> None:
+    # The parser is kept per thread: what one body did must not reach the next.
+    def alice_after_each_hostile_body() -> list[str]:
+        answers = []
+        for name in HOSTILE_FILES:
+            with pytest.raises(PoxError):
+                parse_request((HOSTILE / name).read_bytes().replace(b"__PORT__", b"9"))
+            answers.append(str(parse_request(GOOD_REQUEST).address))
+        return answers
+
+    expected = ["alice@example.com"] * len(HOSTILE_FILES)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: alice_after_each_hostile_body(), range(8)))
+    assert results == [expected] * 8

@@ -14,12 +14,19 @@ from datetime import UTC, datetime
 import pytest
 from exchangelib.autodiscover.properties import Autodiscover
 from exchangelib.errors import ErrorNonExistentMailbox
+from flask import Flask
 from lxml import etree
+from werkzeug.wrappers import Request
 
 from autoconfig.address import EmailAddress
 from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE, NS_RESPONSE
-from autoconfig.render.autodiscover import _prepared_pox, render_pox_personal, render_pox_settings
+from autoconfig.render.autodiscover import (
+    prepared_pox_answers,
+    render_pox_personal,
+    render_pox_settings,
+)
+from autoconfig.web.autodiscover import PLAIN_XML_CONTENT_TYPES, POX_PATHS, XML_MIMETYPES
 from tests.support.cli import run_cli
 from tests.support.http import Reply, request
 from tests.support.paths import DOMAINS, TEST_DATA
@@ -404,8 +411,78 @@ def test_a_per_user_record_is_answered_whole_and_never_enters_the_prepared_answe
 
     domain_answer = render_pox_settings(config, "example.test", address)
     assert logins_and_pop_auth(domain_answer) == (["jane@example.test", "jane"], "off")
-    prepared = _prepared_pox.cache_info().currsize
+    prepared = prepared_pox_answers()
     personal = render_pox_personal(config.with_login("u4711"), "example.test", address)
     assert logins_and_pop_auth(personal) == (["u4711", "u4711"], "on")
-    assert _prepared_pox.cache_info().currsize == prepared
+    assert prepared_pox_answers() == prepared
     assert render_pox_settings(config, "example.test", address) == domain_answer
+
+
+# --- the prepared answers: per-user parts filled in per request --------------------------
+
+
+def _templated(imap_login: str, smtp_login: str | None) -> DomainConfig:
+    imap = Server(Protocol.IMAP, "imap.%EMAILDOMAIN%", 993, Security.TLS, (Auth.PASSWORD,),
+                  imap_login)
+    smtp_auth = (Auth.PASSWORD,) if smtp_login is not None else (Auth.NONE,)
+    smtp = Server(Protocol.SMTP, "smtp.example.test", 465, Security.TLS, smtp_auth, smtp_login)
+    return DomainConfig("test.yaml", "Test", None, ("example.test",), (imap,), (smtp,))
+
+
+@pytest.mark.parametrize(
+    ("imap_login", "smtp_login"),
+    [
+        ("%EMAILADDRESS%", "%EMAILLOCALPART%"),
+        ("x<&>y-%EMAILLOCALPART%", "literal & <literal>"),  # escaped as lxml escapes
+        ("tab\there-%EMAILLOCALPART%", "%EMAILADDRESS%"),  # not plain text: built whole
+        ("%EMAILLOCALPART%", None),  # an outgoing server without a login name
+    ],
+)
+def test_a_prepared_answer_is_the_whole_answer_for_each_user(
+    imap_login: str, smtp_login: str | None
+) -> None:
+    config = _templated(imap_login, smtp_login)
+    addresses = [EmailAddress(local, domain)
+                 for local in ("jane", "j&ne", "jürgen", "o'neil", "x%EMAILDOMAIN%")
+                 for domain in ("example.test", "customer.test")]
+    for address in addresses * 2:  # the second round answers from the prepared parts
+        whole = render_pox_personal(config, address.domain, address)
+        assert render_pox_settings(config, address.domain, address) == whole
+
+
+def test_one_users_login_never_shows_in_anothers_answer() -> None:
+    config = _templated("%EMAILADDRESS%", "%EMAILLOCALPART%")
+    jane = render_pox_settings(config, "example.test", EmailAddress("jane", "example.test"))
+    john = render_pox_settings(config, "example.test", EmailAddress("john", "example.test"))
+    assert b"john" not in jane
+    assert b"jane" not in john
+    logins = etree.fromstring(john).xpath("//r:LoginName/text()", namespaces=NS)
+    assert logins == ["john@example.test", "john"]
+
+
+def test_an_edited_record_gets_its_own_prepared_answer() -> None:
+    before = _templated("%EMAILADDRESS%", "%EMAILLOCALPART%")
+    address = EmailAddress("jane", "example.test")
+    old_answer = render_pox_settings(before, "example.test", address)
+    moved = Server(Protocol.IMAP, "imap2.example.test", 143, Security.STARTTLS,
+                   (Auth.PASSWORD,), "%EMAILLOCALPART%")
+    after = DomainConfig("test.yaml", "Test", None, ("example.test",), (moved,), before.outgoing)
+    new_answer = render_pox_settings(after, "example.test", address)
+    document = etree.fromstring(new_answer)
+    assert document.xpath("//r:Protocol[r:Type='IMAP']/r:Server/text()", namespaces=NS) == [
+        "imap2.example.test"]
+    assert new_answer == render_pox_personal(after, "example.test", address)
+    assert render_pox_settings(before, "example.test", address) == old_answer
+
+
+@pytest.mark.parametrize("content_type", sorted(PLAIN_XML_CONTENT_TYPES))
+def test_the_content_types_known_without_parsing_are_xml(content_type: str) -> None:
+    mimetype = Request({"CONTENT_TYPE": content_type}).mimetype
+    assert mimetype in XML_MIMETYPES
+
+
+@pytest.mark.parametrize("path", [*POX_PATHS, "/AUTODISCOVER/autodiscover.XML"])
+def test_every_spelling_reaches_the_same_views(app: Flask, path: str) -> None:
+    adapter = app.url_map.bind("autodiscover.example.com")
+    assert adapter.match(path, "POST")[0] == "autodiscover.pox_post"
+    assert adapter.match(path, "GET")[0] == "autodiscover.pox_get"

@@ -7,19 +7,23 @@ records; the endpoint through the real server (gunicorn) and the CLI.
 from __future__ import annotations
 
 import plistlib
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from autoconfig.address import parse_address
+from autoconfig.address import EmailAddress, parse_address
 from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.domains.registry import load_directory
 from autoconfig.render.mobileconfig import (
     ProfileOptions,
     ProfileRequestError,
     build_profile,
+    payload_uuid,
+    prepared_profiles,
+    render_domain_mobileconfig,
     render_mobileconfig,
 )
 from tests.support.apple_schema import profile_problems
@@ -218,6 +222,83 @@ def test_impossible_options_are_refused() -> None:
                             ProfileOptions(PREFIX, account_name="A\nB"))
 
 
+# --- prepared profiles: the per-user values filled in per request -----------------------
+
+
+def templated(incoming_login: str, outgoing_login: str, **extra: Any) -> DomainConfig:
+    imap = Server(Protocol.IMAP, "imap.%EMAILDOMAIN%", 993, Security.TLS, (Auth.PASSWORD,),
+                  incoming_login)
+    smtp = Server(Protocol.SMTP, "smtp.test.example", 465, Security.TLS, (Auth.PASSWORD,),
+                  outgoing_login)
+    return DomainConfig(source="test.yaml", name="Test & <Mail>", short_name=None,
+                        domains=("test.example",), incoming=(imap,), outgoing=(smtp,), **extra)
+
+
+def german(msgid: str) -> str:
+    return {"The mail account %(address)s at %(provider)s.":
+            "Das Postfach %(address)s bei %(provider)s."}.get(msgid, msgid)
+
+
+PREPARED_CASES = [
+    ("%EMAILADDRESS%", "%EMAILLOCALPART%@test.example"),  # same password only at test.example
+    ("x<&>y-%EMAILLOCALPART%", "literal & <literal>"),
+    ("tab\there-%EMAILLOCALPART%", "%EMAILADDRESS%"),  # not plain text: built whole
+]
+
+
+@pytest.mark.parametrize(("incoming_login", "outgoing_login"), PREPARED_CASES)
+def test_a_prepared_profile_is_the_whole_profile_for_each_user(
+    incoming_login: str, outgoing_login: str
+) -> None:
+    domain = templated(incoming_login, outgoing_login, caldav="https://dav.test.example/",
+                       activesync="https://eas.test.example/Microsoft-Server-ActiveSync")
+    addresses = [EmailAddress(local, host)
+                 for local in ("jane", "J&ne", "jürgen", "x%EMAILDOMAIN%")
+                 for host in ("test.example", "customer.example")]
+    options = [ProfileOptions(PREFIX), ProfileOptions(PREFIX, account_name="Jane & \"Co\""),
+               ProfileOptions(PREFIX, translate=german), ProfileOptions(PREFIX, activesync=True),
+               ProfileOptions("com.example.other", Protocol.IMAP)]
+    for address in addresses * 2:  # the second round answers from the prepared parts
+        for option in options:
+            whole = render_mobileconfig(domain, address, option)
+            assert render_domain_mobileconfig(domain, address, option) == whole
+
+
+def test_one_users_profile_never_carries_anothers_values() -> None:
+    domain = templated("%EMAILADDRESS%", "%EMAILLOCALPART%")
+    jane = render_domain_mobileconfig(domain, EmailAddress("jane", "test.example"),
+                                      ProfileOptions(PREFIX, account_name="Jane"))
+    john = render_domain_mobileconfig(domain, EmailAddress("john", "test.example"),
+                                      ProfileOptions(PREFIX, account_name="John"))
+    assert b"jane" not in john.lower()
+    assert b"john" not in jane.lower()
+    mail = mail_payload(plistlib.loads(john))
+    assert (mail["EmailAddress"], mail["IncomingMailServerUsername"],
+            mail["OutgoingMailServerUsername"], mail["EmailAccountName"]) == (
+        "john@test.example", "john@test.example", "john", "John")
+
+
+def test_an_edited_record_gets_its_own_prepared_profile() -> None:
+    address = EmailAddress("jane", "test.example")
+    before = templated("%EMAILADDRESS%", "%EMAILLOCALPART%")
+    old_profile = render_domain_mobileconfig(before, address, ProfileOptions(PREFIX))
+    after = templated("%EMAILLOCALPART%", "%EMAILLOCALPART%")
+    new_profile = render_domain_mobileconfig(after, address, ProfileOptions(PREFIX))
+    assert mail_payload(plistlib.loads(new_profile))["IncomingMailServerUsername"] == "jane"
+    assert new_profile == render_mobileconfig(after, address, ProfileOptions(PREFIX))
+    assert render_domain_mobileconfig(before, address, ProfileOptions(PREFIX)) == old_profile
+
+
+def test_a_per_user_record_never_enters_the_prepared_profiles() -> None:
+    domain = templated("%EMAILADDRESS%", "%EMAILLOCALPART%")
+    address = EmailAddress("jane", "test.example")
+    render_domain_mobileconfig(domain, address, ProfileOptions(PREFIX))
+    kept = prepared_profiles()
+    personal = render_mobileconfig(domain.with_login("u4711"), address, ProfileOptions(PREFIX))
+    assert mail_payload(plistlib.loads(personal))["IncomingMailServerUsername"] == "u4711"
+    assert prepared_profiles() == kept
+
+
 # --- through the real server ----------------------------------------------------------
 
 def cli_render(*args: str) -> bytes:
@@ -311,3 +392,12 @@ def test_check_warns_about_auth_apple_cannot_express(tmp_path: Path) -> None:
     assert "incoming[0].auth: Apple profiles cannot express oauth2" in result.stdout
     assert "outgoing[0].auth: Apple" not in result.stdout  # password follows oauth2
     assert "caldav: caldav uses http://" in result.stdout
+
+
+@pytest.mark.parametrize("address", ["alice@example.com", "Jürgen.X@xn--bcher-kva.example",
+                                     "a&b@test.example", "日本@test.example"])
+@pytest.mark.parametrize("kind", ["profile", "mail", "caldav", "carddav", "eas"])
+def test_payload_uuids_are_the_standard_library_uuid5(address: str, kind: str) -> None:
+    parsed = parse_address(address)
+    name = f"{PREFIX}:{kind}:{str(parsed).lower()}"
+    assert payload_uuid(PREFIX, parsed, kind) == str(uuid.uuid5(uuid.NAMESPACE_URL, name)).upper()

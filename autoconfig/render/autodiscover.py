@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import time
-from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -34,6 +34,7 @@ from autoconfig.pox import (
     NS_RESPONSE,
     ErrorCode,
 )
+from autoconfig.render.prepared import ByRecord, Slotted, escape_text, marker
 
 # Protocol/Type words (docs/autodiscover.md#protocol-elements, MicrosoftDocs type-pox).
 PROTOCOL_TYPE: dict[Protocol, str] = {
@@ -93,11 +94,19 @@ def outlook_auth(server: Server) -> Auth:
     return usable[0] if usable else Auth.PASSWORD
 
 
+def _login(server: Server, address: EmailAddress | None) -> str | None:
+    """The LoginName for ``address``; without one, only a login that is the same for
+    every user (None: no LoginName element)."""
+    if address is not None:
+        return server.username_for(address)
+    return None if server.username_depends_on_address else server.username
+
+
 def _protocol(
     account: etree._Element,
     server: Server,
     domain: str,
-    address: EmailAddress | None,
+    login: str | None,
     incoming_username: str | None,
 ) -> None:
     element = etree.SubElement(account, f"{{{NS_OUTLOOK_RESPONSE}}}Protocol")
@@ -105,8 +114,7 @@ def _protocol(
     _text(element, "TTL", str(TTL_HOURS))
     _text(element, "Server", server.host.replace(PLACEHOLDER_DOMAIN, domain))
     _text(element, "Port", str(server.port))
-    login = server.username_for(address) if address is not None else server.username
-    if login is not None and (address is not None or not server.username_depends_on_address):
+    if login is not None:
         _text(element, "LoginName", login)
     _text(element, "DomainRequired", "off")
     auth = outlook_auth(server)
@@ -165,21 +173,24 @@ def render_pox_settings(
     No ``User`` element: its ``DisplayName`` would be a person's name, which we do
     not know, and Outlook would show whatever we put there.
 
-    The answer for a domain is built once (``_prepared_pox``) and kept: per request
-    only the login names are filled in, so a request costs a parse of our own
-    document instead of building sixty elements one by one. ``config`` is therefore
-    a domain's record from the registry; a per-user one (``with_login``) goes to
-    ``render_pox_personal``, so that it never takes a place in that cache.
+    The answer for a domain is built once (``_prepared_pox``) and kept, cut at its
+    login names: per request only they are filled in, escaped as lxml escapes them, so
+    a request costs a join instead of building sixty elements. ``config`` is
+    therefore a domain's record from the registry; a per-user one (``with_login``)
+    goes to ``render_pox_personal``, so that it never takes a place in that memo.
     """
-    prepared = _prepared_pox(config, domain, address is not None)
+    prepared = _PREPARED.get(
+        config, (domain, address is not None),
+        lambda: _prepared_pox(config, domain, with_logins=address is not None),
+    )
+    if prepared is None:
+        return _render_pox(config, domain, address)
     if address is None:
-        return prepared
-    root = etree.fromstring(prepared)  # our own bytes; lxml's per-thread default parser
-    servers = (*config.incoming, *config.outgoing)
-    logins = root.iter(f"{{{NS_OUTLOOK_RESPONSE}}}LoginName")
-    for server, login in zip(servers, logins, strict=True):
-        login.text = server.username_for(address)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+        return prepared.fill({})
+    values = _login_values(config, address)
+    if values is None:
+        return _render_pox(config, domain, address)
+    return prepared.fill(values)
 
 
 def render_pox_personal(config: DomainConfig, domain: str, address: EmailAddress) -> bytes:
@@ -188,18 +199,52 @@ def render_pox_personal(config: DomainConfig, domain: str, address: EmailAddress
     return _render_pox(config, domain, address)
 
 
-# The placeholder address of a prepared answer; every LoginName is replaced per request.
-_SOMEONE = EmailAddress("someone", "example.invalid")
-PREPARED_POX_ANSWERS = 4096  # per worker; each is about 2 KB
+_PREPARED: ByRecord[Slotted | None] = ByRecord()
 
 
-@lru_cache(maxsize=PREPARED_POX_ANSWERS)
-def _prepared_pox(config: DomainConfig, domain: str, with_logins: bool) -> bytes:
-    """The answer for ``domain``, with a LoginName for every server if ``with_logins``."""
-    return _render_pox(config, domain, _SOMEONE if with_logins else None)
+def prepared_pox_answers() -> int:
+    """How many prepared answers this process keeps (tests: per-user records add none)."""
+    return len(_PREPARED)
+
+
+def _servers(config: DomainConfig) -> tuple[Server, ...]:
+    return (*config.incoming, *config.outgoing)
+
+
+def _prepared_pox(config: DomainConfig, domain: str, *, with_logins: bool) -> Slotted | None:
+    """The answer for ``domain`` cut at a LoginName for every server that has one (none
+    if not ``with_logins``); None if it cannot be cut (then every answer is built whole)."""
+    if not with_logins:
+        return Slotted.cut(_render_pox(config, domain, None), set())
+    slots = {index: f"login{index}" for index, server in enumerate(_servers(config))
+             if server.username is not None}
+    logins = {index: marker(name) for index, name in slots.items()}
+    document = _build_pox(config, domain, lambda index, _server: logins.get(index))
+    return Slotted.cut(document, set(slots.values()))
+
+
+def _login_values(config: DomainConfig, address: EmailAddress) -> dict[str, bytes] | None:
+    """The escaped login names of ``address`` by slot; None if one is no plain text."""
+    values: dict[str, bytes] = {}
+    for index, server in enumerate(_servers(config)):
+        login = server.username_for(address)
+        if login is None:
+            continue
+        escaped = escape_text(login)
+        if escaped is None:
+            return None
+        values[f"login{index}"] = escaped
+    return values
 
 
 def _render_pox(config: DomainConfig, domain: str, address: EmailAddress | None) -> bytes:
+    return _build_pox(config, domain, lambda _index, server: _login(server, address))
+
+
+def _build_pox(
+    config: DomainConfig, domain: str, login: Callable[[int, Server], str | None]
+) -> bytes:
+    """The settings response, with ``login(index, server)`` as each server's LoginName."""
     root = etree.Element(f"{{{NS_RESPONSE}}}Autodiscover", nsmap=_default_namespace(NS_RESPONSE))
     response = etree.SubElement(
         root, f"{{{NS_OUTLOOK_RESPONSE}}}Response", nsmap=_default_namespace(NS_OUTLOOK_RESPONSE)
@@ -209,8 +254,8 @@ def _render_pox(config: DomainConfig, domain: str, address: EmailAddress | None)
     _text(account, "Action", "settings")
     _groupware(account, config)
     incoming_username = config.incoming[0].username if config.incoming else None
-    for server in (*config.incoming, *config.outgoing):
-        _protocol(account, server, domain, address, incoming_username)
+    for index, server in enumerate(_servers(config)):
+        _protocol(account, server, domain, login(index, server), incoming_username)
     return _serialize(root)
 
 

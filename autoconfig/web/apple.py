@@ -25,6 +25,7 @@ from autoconfig.render.mobileconfig import (
     ProfileRequestError,
     check_account_name,
     incoming_server,
+    render_domain_mobileconfig,
     render_mobileconfig,
 )
 from autoconfig.signing import Signer
@@ -176,7 +177,10 @@ def profile() -> Response:
     _require_protocol(config, query)
     user = for_user(config, query.address)
     name = user.name if user.name is None else _usable_name(user.name)
-    body = render_mobileconfig(user.config, query.address, _options(query, name))
+    # The per-domain prepared profile only for the domain's own record (see
+    # render_domain_mobileconfig); a directory's per-user record is built whole.
+    render = render_domain_mobileconfig if user.config is config else render_mobileconfig
+    body = render(user.config, query.address, _options(query, name))
     signer = current_signer()
     if signer is not None:
         body = signer.sign(body)

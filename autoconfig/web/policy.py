@@ -12,6 +12,7 @@ runs no script and may not be framed.
 from __future__ import annotations
 
 from flask import Flask, Response
+from werkzeug.datastructures import Headers
 
 DEFAULT_CACHE_CONTROL = "no-store"
 
@@ -28,15 +29,25 @@ HTML_HEADERS = {
 
 
 def apply_policy(response: Response) -> Response:
-    """Add the shared headers; a header the view set itself is kept."""
+    """Add the shared headers; a header the view set itself is kept.
+
+    The names already set are read in one pass and the content type is parsed only
+    when it may be HTML: werkzeug's ``setdefault`` scans every header once per call,
+    and the hook runs for every answer."""
     headers = response.headers
-    for name, value in COMMON_HEADERS.items():
-        headers.setdefault(name, value)
-    headers.setdefault("Cache-Control", DEFAULT_CACHE_CONTROL)
-    if response.mimetype == "text/html":
-        for name, value in HTML_HEADERS.items():
-            headers.setdefault(name, value)
+    present = {name.lower() for name, _ in headers.items()}
+    _add_missing(headers, present, COMMON_HEADERS)
+    _add_missing(headers, present, {"Cache-Control": DEFAULT_CACHE_CONTROL})
+    content_type = headers.get("Content-Type", "")
+    if "html" in content_type.lower() and response.mimetype == "text/html":
+        _add_missing(headers, present, HTML_HEADERS)
     return response
+
+
+def _add_missing(headers: Headers, present: set[str], wanted: dict[str, str]) -> None:
+    for name, value in wanted.items():
+        if name.lower() not in present:
+            headers.add(name, value)
 
 
 def register_policy(app: Flask) -> None:
