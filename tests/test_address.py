@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import pytest
 
-from autoconfig.address import AddressError, host_without_port, normalize_domain, parse_address
+from autoconfig.address import (
+    AddressError,
+    _is_plain_ascii,
+    host_without_port,
+    normalize_domain,
+    parse_address,
+)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +93,17 @@ def test_host_header_port_is_stripped(host: str, bare: str) -> None:
 def test_overlong_domains_are_refused_before_any_idna_work() -> None:
     with pytest.raises(AddressError, match="longer than 253 characters"):
         normalize_domain("a." * 2000 + "example")
+
+
+def test_plain_names_are_recognised_as_label_by_label() -> None:
+    """One match over the whole name gives what checking each label gives (RFC 1035
+    section 2.3.1 letters, digits, hyphens; no '--' at 3-4, which IDNA reserves)."""
+    label = re.compile(r"(?!..--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+    def label_by_label(name: str) -> bool:
+        return name.isascii() and all(label.fullmatch(part) for part in name.lower().split("."))
+
+    names = ["".join(chars) for size in range(1, 6)
+             for chars in itertools.product("ab-1.xnA", repeat=size)]
+    names += ["a" * 63 + ".example", "a" * 64 + ".example", "xn--bcher-kva.example"]
+    assert [n for n in names if _is_plain_ascii(n) != label_by_label(n)] == []
