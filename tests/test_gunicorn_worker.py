@@ -68,8 +68,10 @@ def test_concurrent_keep_alive_connections_are_spread_over_the_workers(tmp_path:
         output, _ = load.communicate(timeout=30)
     assert load.returncode == 0
     assert "Socket errors" not in output and "Non-2xx" not in output, output
-    held = sum(counts.values())  # a few may be reconnecting (asked to, see below)
-    assert CONNECTIONS - 8 <= held <= CONNECTIONS, counts
+    # Some wait in the listening socket's queue for a worker with a free thread, or are
+    # reconnecting (asked to, see below).
+    held = sum(counts.values())
+    assert CONNECTIONS // 2 <= held <= CONNECTIONS, counts
     # Stock gthread left 0 to 4 of the 32 to one of the two workers here.
     assert min(counts.values()) >= held // 4, counts
 
