@@ -49,7 +49,10 @@ def connections_per_worker(server: RunningServer) -> dict[int, int]:
     for pid in workers_of(server):
         held = 0
         for fd in Path(f"/proc/{pid}/fd").iterdir():
-            target = os.readlink(fd)
+            try:
+                target = os.readlink(fd)
+            except FileNotFoundError:  # closed meanwhile: connections come and go
+                continue
             if target.startswith("socket:[") and int(target[8:-1]) in ours:
                 held += 1
         counts[pid] = held
@@ -58,11 +61,10 @@ def connections_per_worker(server: RunningServer) -> dict[int, int]:
 
 def test_concurrent_keep_alive_connections_are_spread_over_the_workers(tmp_path: Path) -> None:
     wrk = require_program("wrk", "wrk")
-    with run_server(DOMAINS, tmp_path / "server.log", workers=2) as server:
-        load = subprocess.Popen(
-            [str(wrk), "-t1", f"-c{CONNECTIONS}", "-d4s", server.base + QUERY],
-            stdout=subprocess.PIPE, text=True,
-        )
+    with run_server(DOMAINS, tmp_path / "server.log", workers=2) as server, subprocess.Popen(
+        [str(wrk), "-t1", f"-c{CONNECTIONS}", "-d4s", server.base + QUERY],
+        stdout=subprocess.PIPE, text=True,
+    ) as load:
         time.sleep(2)  # every connection open and busy
         counts = connections_per_worker(server)
         output, _ = load.communicate(timeout=30)

@@ -404,29 +404,33 @@ def test_a_cache_written_from_another_working_directory_is_used_with_its_names(
     )
 
 
+def replace_in(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new))
+
+
 def test_reloads_under_load_fail_no_request(domains_copy: Path, tmp_path: Path) -> None:
     """wrk keeps 32 keep-alive connections busy while files are edited, broken, added and
     removed: every reload replaces both workers, and no request fails."""
     wrk = require_program("wrk", "wrk")
     example = domains_copy / "example.com.yaml"
     with run_server(domains_copy, tmp_path / "server.log") as server:
-        load = subprocess.Popen(
+        with subprocess.Popen(
             [str(wrk), "-t1", "-c32", "-d8s", server.base + QUERY],
             stdout=subprocess.PIPE, text=True,
-        )
-        steps = [
-            lambda: example.write_text(example.read_text().replace("mail.example", "mx1.example")),
-            lambda: (domains_copy / "broken.yaml").write_text("name: [broken\n"),
-            lambda: (domains_copy / "added.example.yaml").write_text(
-                EXAMPLE.replace("example.com", "added.example")),
-            (domains_copy / "broken.yaml").unlink,
-            (domains_copy / "hosting.example.net.yaml").unlink,
-            lambda: example.write_text(example.read_text().replace("mx1.example", "mx2.example")),
-        ]
-        for step in steps:
-            time.sleep(1)
-            step()
-        output, _ = load.communicate(timeout=60)
+        ) as load:
+            steps = [
+                lambda: replace_in(example, "mail.example", "mx1.example"),
+                lambda: (domains_copy / "broken.yaml").write_text("name: [broken\n"),
+                lambda: (domains_copy / "added.example.yaml").write_text(
+                    EXAMPLE.replace("example.com", "added.example")),
+                (domains_copy / "broken.yaml").unlink,
+                (domains_copy / "hosting.example.net.yaml").unlink,
+                lambda: replace_in(example, "mx1.example", "mx2.example"),
+            ]
+            for step in steps:
+                time.sleep(1)
+                step()
+            output, _ = load.communicate(timeout=60)
         hups = server.log().count("Handling signal: hup")
         assert b"mx2.example.com" in request(server.base, QUERY).body
         assert request(server.base, customer_query(0).replace("customer0", "added")).status == 200
@@ -472,14 +476,14 @@ def test_configmap_swaps_under_load_fail_no_request(tmp_path: Path) -> None:
     publish(0, "imap.example")
     (mount / "example.com.yaml").symlink_to("..data/example.com.yaml")
     with run_server(mount, tmp_path / "server.log") as server:
-        load = subprocess.Popen(
+        with subprocess.Popen(
             [str(wrk), "-t1", "-c32", "-d6s", server.base + QUERY],
             stdout=subprocess.PIPE, text=True,
-        )
-        for version in (1, 2, 3):
-            time.sleep(1.2)
-            publish(version, f"mx{version}.example")
-        output, _ = load.communicate(timeout=60)
+        ) as load:
+            for version in (1, 2, 3):
+                time.sleep(1.2)
+                publish(version, f"mx{version}.example")
+            output, _ = load.communicate(timeout=60)
         assert b"<hostname>mx3.example.com</hostname>" in request(server.base, QUERY).body
     assert load.returncode == 0
     assert "Socket errors" not in output and "Non-2xx" not in output, output
