@@ -10,7 +10,10 @@ few harmless ones (never Authorization: Thunderbird sends ``email:password`` the
 
 from __future__ import annotations
 
+import os
 import re
+import time
+import traceback
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -42,8 +45,88 @@ class AddressFreeLogger(Logger):  # type: ignore[misc] # gunicorn ships no type 
         atoms["q"] = "-"
         atoms["r"] = f"{environ.get('REQUEST_METHOD', '-')} {path} {atoms.get('H', '-')}"
         atoms["f"] = "-"  # the Referer may be a page URL with ?emailaddress=
+        atoms["u"] = "-"  # the user of Basic auth: Thunderbird sends its address there
         # %({name}i)s request headers, %({name}o)s response headers, %({name}e)s environ:
         # any of them may carry an address (Referer, QUERY_STRING, Location, ...).
         for key in [k for k in atoms if k.startswith("{") and k not in _SAFE_ATOMS]:
             del atoms[key]
         return atoms
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """One access line, computing only the atoms the format names.
+
+        gunicorn's ``atoms`` builds some fifty (every request and response header, every
+        environ key) for each request; with the logging call around it that was a fifth
+        of a Thunderbird request's cost. The values are those of ``atoms`` above.
+        """
+        if not self.access_log_enabled:
+            return
+        names = _names_in(self.cfg.access_log_format)
+        values = {name: _atom(name, resp, req, environ, request_time) for name in names}
+        try:
+            self.access_log.info(self.cfg.access_log_format, self.atoms_wrapper_class(values))
+        except Exception:
+            self.error(traceback.format_exc())
+
+
+_NAME = re.compile(r"%\(([^)]+)\)")
+_names_cache: dict[str, tuple[str, ...]] = {}
+
+
+def _names_in(log_format: str) -> tuple[str, ...]:
+    """The atom names a log format uses (``%(h)s`` -> ``h``), found once per format."""
+    names = _names_cache.get(log_format)
+    if names is None:
+        names = _names_cache[log_format] = tuple(dict.fromkeys(_NAME.findall(log_format)))
+    return names
+
+
+def _atom(name: str, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
+    """One atom's value as ``AddressFreeLogger.atoms`` gives it ("-" for what it drops)."""
+    simple = _SIMPLE.get(name)
+    if simple is not None:
+        return simple(resp, environ, request_time)
+    if name.lower() not in _SAFE_ATOMS:  # headers and environ values: only the harmless
+        return "-"
+    header = name.lower()[1:-2]
+    headers = resp.headers if name.lower().endswith("o") else req.headers
+    for key, value in headers:
+        if key.lower() == header:
+            return value
+    return "-"
+
+
+def _path(environ: dict[str, Any]) -> str:
+    return mask_path(str(environ.get("PATH_INFO") or "/"))
+
+
+def _status(resp: Any) -> Any:
+    status = resp.status
+    return status.split(None, 1)[0] if isinstance(status, str) else status
+
+
+_SIMPLE: dict[str, Any] = {
+    "h": lambda resp, environ, took: environ.get("REMOTE_ADDR", "-"),
+    "t": lambda resp, environ, took: time.strftime("[%d/%b/%Y:%H:%M:%S %z]"),  # as gunicorn
+    "r": lambda resp, environ, took: (
+        f"{environ.get('REQUEST_METHOD', '-')} {_path(environ)}"
+        f" {environ.get('SERVER_PROTOCOL', '-')}"
+    ),
+    "s": lambda resp, environ, took: _status(resp),
+    "m": lambda resp, environ, took: environ.get("REQUEST_METHOD"),
+    "U": lambda resp, environ, took: _path(environ),
+    "H": lambda resp, environ, took: environ.get("SERVER_PROTOCOL"),
+    "b": lambda resp, environ, took: str(resp.sent) if getattr(resp, "sent", None) else "-",
+    "B": lambda resp, environ, took: getattr(resp, "sent", None),
+    "a": lambda resp, environ, took: environ.get("HTTP_USER_AGENT", "-"),
+    "T": lambda resp, environ, took: took.seconds,
+    "D": lambda resp, environ, took: took.seconds * 1_000_000 + took.microseconds,
+    "M": lambda resp, environ, took: took.seconds * 1000 + took.microseconds // 1000,
+    "L": lambda resp, environ, took: f"{took.seconds}.{took.microseconds:06d}",
+    "p": lambda resp, environ, took: f"<{os.getpid()}>",
+    # Never written: the query, the Referer, the user of Basic auth (an address).
+    "q": lambda resp, environ, took: "-",
+    "f": lambda resp, environ, took: "-",
+    "u": lambda resp, environ, took: "-",
+    "l": lambda resp, environ, took: "-",
+}

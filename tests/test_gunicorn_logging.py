@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -49,3 +50,53 @@ def test_atoms_hold_no_address_no_query_and_no_credentials() -> None:
     assert atoms["h"] == "192.0.2.1"
     assert atoms["r"] == "GET /autodiscover/autodiscover.json/v1.0/<address> HTTP/1.1"
     assert atoms["{user-agent}i"] == "Outlook"
+
+
+def test_the_access_line_names_only_what_atoms_allow() -> None:
+    """``access`` computes just the atoms its format names; the line is the one the full
+    (masked) atoms give, for every atom gunicorn documents."""
+    every = (
+        '%(h)s %(l)s %(u)s "%(r)s" %(s)s %(m)s %(U)s %(q)s %(H)s %(b)s %(B)s %(f)s "%(a)s"'
+        " %(T)s %(D)s %(M)s %(L)s %(p)s %({user-agent}i)s %({User-Agent}i)s"
+        " %({authorization}i)s %({content-type}o)s %({set-cookie}o)s %({query_string}e)s"
+    )
+    lines: list[str] = []
+    config = Config()
+    config.set("access_log_format", every)
+    config.set("accesslog", "-")
+    logger = AddressFreeLogger(config)
+    logger.access_log.handlers[:] = [_Collect(lines)]
+    environ = {
+        "REQUEST_METHOD": "GET", "RAW_URI": "/x?emailaddress=bob@example.com",
+        "PATH_INFO": "/autodiscover/autodiscover.json/v1.0/bob@example.com",
+        "QUERY_STRING": "Email=bob@example.com", "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "192.0.2.1", "HTTP_REFERER": "https://x/?emailaddress=bob@example.com",
+        "HTTP_USER_AGENT": 'Outlook "16"',
+        "HTTP_AUTHORIZATION": "Basic Ym9iQGV4YW1wbGUuY29tOnNlY3JldA==",
+    }
+    request = SimpleNamespace(headers=[
+        ("AUTHORIZATION", "Basic Ym9iQGV4YW1wbGUuY29tOnNlY3JldA=="),
+        ("USER-AGENT", 'Outlook "16"'),
+    ])
+    response = SimpleNamespace(
+        status="200 OK", sent=10,
+        headers=[("Content-Type", "text/xml"), ("Set-Cookie", "s=bob@example.com")],
+    )
+    took = datetime.timedelta(seconds=1, microseconds=2345)
+    logger.access(response, request, environ, took)
+    full = every % logger.atoms_wrapper_class(logger.atoms(response, request, environ, took))
+    assert lines == [full]
+    assert "bob" not in lines[0]
+    assert "Ym9i" not in lines[0]
+    assert lines[0].startswith(
+        '192.0.2.1 - - "GET /autodiscover/autodiscover.json/v1.0/<address> HTTP/1.1" 200 GET'
+    )
+
+
+class _Collect(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
