@@ -38,26 +38,17 @@ class AddressFreeLogger(Logger):  # type: ignore[misc] # gunicorn ships no type 
     def atoms(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any
     ) -> dict[str, Any]:
-        """The format atoms, safe to write: no query, no body, no masked path."""
-        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        path = mask_path(str(environ.get("PATH_INFO") or "/"))
-        atoms["U"] = path
-        atoms["q"] = "-"
-        atoms["r"] = f"{environ.get('REQUEST_METHOD', '-')} {path} {atoms.get('H', '-')}"
-        atoms["f"] = "-"  # the Referer may be a page URL with ?emailaddress=
-        atoms["u"] = "-"  # the user of Basic auth: Thunderbird sends its address there
-        # %({name}i)s request headers, %({name}o)s response headers, %({name}e)s environ:
-        # any of them may carry an address (Referer, QUERY_STRING, Location, ...).
-        for key in [k for k in atoms if k.startswith("{") and k not in _SAFE_ATOMS]:
-            del atoms[key]
-        return atoms
+        """Every atom gunicorn offers, safe to write (``_atom``): no query, no Referer, no
+        address in the path, no header or environ value but the harmless ones."""
+        names = super().atoms(resp, req, environ, request_time)
+        return {name: _atom(name, resp, req, environ, request_time) for name in names}
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         """One access line, computing only the atoms the format names.
 
         gunicorn's ``atoms`` builds some fifty (every request and response header, every
         environ key) for each request; with the logging call around it that was a fifth
-        of a Thunderbird request's cost. The values are those of ``atoms`` above.
+        of a Thunderbird request's cost.
         """
         if not self.access_log_enabled:
             return
@@ -82,7 +73,12 @@ def _names_in(log_format: str) -> tuple[str, ...]:
 
 
 def _atom(name: str, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
-    """One atom's value as ``AddressFreeLogger.atoms`` gives it ("-" for what it drops)."""
+    """One atom's value, safe to write: "-" for what may carry an address.
+
+    %({name}i)s request headers, %({name}o)s response headers, %({name}e)s environ: any
+    of them may carry an address (Referer, QUERY_STRING, Location, ...), so only the
+    few in ``_SAFE_ATOMS`` are written.
+    """
     simple = _SIMPLE.get(name)
     if simple is not None:
         return simple(resp, environ, request_time)

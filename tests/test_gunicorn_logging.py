@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from gunicorn.config import Config
+from gunicorn.glogging import Logger
 
 from autoconfig.gunicorn_logging import AddressFreeLogger, mask_path
 
@@ -53,8 +54,8 @@ def test_atoms_hold_no_address_no_query_and_no_credentials() -> None:
 
 
 def test_the_access_line_names_only_what_atoms_allow() -> None:
-    """``access`` computes just the atoms its format names; the line is the one the full
-    (masked) atoms give, for every atom gunicorn documents."""
+    """``access`` computes just the atoms its format names; the line is the one gunicorn's
+    own atoms give, for every atom it documents, with what may carry an address masked."""
     every = (
         '%(h)s %(l)s %(u)s "%(r)s" %(s)s %(m)s %(U)s %(q)s %(H)s %(b)s %(B)s %(f)s "%(a)s"'
         " %(T)s %(D)s %(M)s %(L)s %(p)s %({user-agent}i)s %({User-Agent}i)s"
@@ -84,7 +85,16 @@ def test_the_access_line_names_only_what_atoms_allow() -> None:
     )
     took = datetime.timedelta(seconds=1, microseconds=2345)
     logger.access(response, request, environ, took)
-    full = every % logger.atoms_wrapper_class(logger.atoms(response, request, environ, took))
+    gunicorns = Logger.atoms(logger, response, request, environ, took)
+    masked = {
+        "r": "GET /autodiscover/autodiscover.json/v1.0/<address> HTTP/1.1",
+        "U": "/autodiscover/autodiscover.json/v1.0/<address>", "q": "-", "f": "-", "u": "-",
+    }
+    allowed = {
+        key: value for key, value in gunicorns.items()
+        if not key.startswith("{") or key in ("{user-agent}i", "{content-type}o")
+    }
+    full = every % logger.atoms_wrapper_class(allowed | masked)
     assert lines == [full]
     assert "bob" not in lines[0]
     assert "Ym9i" not in lines[0]
