@@ -33,7 +33,7 @@ class NoValidDomainsError(Exception):
 class Registry:
     """Every served domain and alias, and what went wrong while building it."""
 
-    by_domain: Mapping[str, DomainConfig]
+    by_domain: MappingProxyType[str, DomainConfig]  # read-only; copied in C to edit
     files: tuple[LoadedFile, ...]
     errors: tuple[Finding, ...]
     kept_previous: tuple[str, ...] = ()
@@ -93,7 +93,9 @@ def with_files_replaced(previous: Registry, results: list[FileResult]) -> Regist
     (the caller builds the registry afresh). An edit at 100 000 files costs milliseconds.
     """
     files = list(previous.files)
-    by_domain = _copy(previous.by_domain)
+    # The dict behind the view, copied in C: dict(view) walks it item by item (80 ms
+    # instead of 10 at 200 000 domains).
+    by_domain = previous.by_domain.copy()
     troubled = {e.file for e in previous.errors} | set(previous.kept_previous)
     for result in results:
         position = previous.positions.get(result.path)
@@ -107,14 +109,6 @@ def with_files_replaced(previous: Registry, results: list[FileResult]) -> Regist
         MappingProxyType(by_domain), tuple(files), previous.errors, previous.kept_previous,
         previous.positions,
     )
-
-
-def _copy(by_domain: Mapping[str, DomainConfig]) -> dict[str, DomainConfig]:
-    """A copy to edit: of the dict behind the read-only view in C (10 ms at 200 000
-    domains; ``dict(view)`` walks it item by item, 80 ms)."""
-    if isinstance(by_domain, MappingProxyType):
-        return by_domain.copy()
-    return dict(by_domain)
 
 
 def load_directory(

@@ -381,11 +381,8 @@ def _is_cached(loaded: LoadedFile, cached: Mapping[str, LoadedFile]) -> bool:
 
 
 def first_snapshot(directory: Path, cached: Mapping[str, LoadedFile]) -> Snapshot:
-    """The snapshot of a start (or of `check`): from the cache where it is still right.
-
-    (Compiling the other files in forked processes, one per core, was measured slower
-    on a busy 2-core machine: sending the records back costs what parsing saves.)
-    """
+    """The snapshot of a start (or of `check`): from the cache where it is still right,
+    the other files read on every core (``parallel``)."""
     return build_snapshot(directory, cached=cached)
 
 
