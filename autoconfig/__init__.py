@@ -22,6 +22,7 @@ from autoconfig.settings import Settings
 from autoconfig.signing import signer_from_settings
 from autoconfig.web import apple, autodiscover, brand, health, metrics, pacc, thunderbird, wellknown
 from autoconfig.web.errors import register_error_handlers
+from autoconfig.web.fast_path import install_fast_path
 from autoconfig.web.lookup import DIRECTORY_KEY, MX_RESOLVER_KEY, STORE_KEY
 from autoconfig.web.policy import register_policy
 
@@ -49,10 +50,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, template_folder=str(templates_dir()))
     app.config["AUTOCONFIG_SETTINGS"] = settings
-    if settings.trusted_proxies:  # client address and scheme as the proxy saw them
-        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, settings.trusted_proxies
-        )
     counters = app.extensions[metrics.METRICS_KEY] = Metrics()
     app.extensions[STORE_KEY] = ConfigStore(
         settings.domains_dir, settings.reload_interval, settings.cache_dir, observer=counters
@@ -73,6 +70,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         pacc.blueprint, wellknown.blueprint, metrics.blueprint, brand.blueprint,
     ):
         app.register_blueprint(blueprint)
+    install_fast_path(app)  # the most frequent answers without Flask's per-request cost
+    if settings.trusted_proxies:  # client address and scheme as the proxy saw them
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, settings.trusted_proxies
+        )
     return app
 
 

@@ -1,0 +1,195 @@
+"""The fast path (autoconfig/web/fast_path.py) answers as the Flask views do, or not at all.
+
+Each request goes once through the app as served (fast path in front) and once to the
+Flask views alone; status, headers and body must be the same. The views are counted,
+so a request the fast path should answer itself cannot pass by falling through, and
+one it must leave to the views (errors, per-user answers, other shapes) cannot pass
+by being answered here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.test import Client, TestResponse
+
+from autoconfig import create_app
+from autoconfig.metrics import Metrics
+from autoconfig.settings import Settings
+from autoconfig.web.fast_path import FastPath
+from autoconfig.web.metrics import METRICS_KEY
+from tests.support.paths import DOMAINS
+
+THUNDERBIRD = "/mail/config-v1.1.xml"
+POX = "/autodiscover/autodiscover.xml"
+OUTLOOK = "http://schemas.microsoft.com/exchange/autodiscover/outlook"
+MOBILESYNC = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync"
+
+
+def pox_body(address: str, *, mobilesync: bool = False) -> bytes:
+    """An Autodiscover request as Outlook (or an ActiveSync client) POSTs it."""
+    kind = MOBILESYNC if mobilesync else OUTLOOK
+    response = f"{kind}/responseschema/2006" + ("" if mobilesync else "a")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="{kind}/requestschema/2006">'
+        f"<Request><EMailAddress>{address}</EMailAddress><AcceptableResponseSchema>{response}"
+        "</AcceptableResponseSchema></Request></Autodiscover>"
+    ).encode()
+
+
+XML = {"Content-Type": "text/xml"}
+
+# (method, path, headers, body): answered by the fast path itself.
+ANSWERED_HERE: list[tuple[str, str, dict[str, str], bytes | None]] = [
+    ("GET", f"{THUNDERBIRD}?emailaddress=alice@example.com", {}, None),
+    ("GET", f"{THUNDERBIRD}?emailaddress=alice%40example.com", {}, None),
+    ("GET", f"{THUNDERBIRD}?emailaddress=Alice.Smith@EXAMPLE.org", {}, None),
+    ("GET", "/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=a@example.com", {}, None),
+    ("POST", POX, XML, pox_body("alice@example.com")),
+    ("POST", POX, {"Content-Type": "text/xml; charset=utf-8"}, pox_body("bob@example.org")),
+    ("POST", "/Autodiscover/Autodiscover.xml", XML, pox_body("alice@example.com")),
+    ("POST", POX, {}, pox_body("alice@example.com")),  # no Content-Type at all
+]
+
+# Left to the views: the same answer must come back, from them.
+LEFT_TO_THE_VIEWS: list[tuple[str, str, dict[str, str], bytes | None]] = [
+    ("GET", f"{THUNDERBIRD}?emailaddress=a@nowhere.example", {}, None),  # unknown: 404
+    ("GET", f"{THUNDERBIRD}?emailaddress=no-at-sign", {}, None),  # 400
+    ("GET", f"{THUNDERBIRD}?emailaddress=a@@example.com", {}, None),
+    ("GET", f"{THUNDERBIRD}?emailaddress=a%2Bb@example.com", {}, None),  # other escapes
+    ("GET", f"{THUNDERBIRD}?emailaddress=a+b@example.com", {}, None),  # '+' is a space
+    ("GET", f"{THUNDERBIRD}?emailaddress=a@b%C3%BCcher.example", {}, None),  # IDN
+    ("GET", f"{THUNDERBIRD}?emailaddress=a@example.com&emailaddress=b@x.example", {}, None),
+    ("GET", f"{THUNDERBIRD}?emailaddress=", {}, None),
+    ("GET", THUNDERBIRD, {"Host": "autoconfig.example.com"}, None),  # by Host
+    ("GET", f"{THUNDERBIRD}?emailaddress=a@example.com",
+     {"If-None-Match": '"not-the-etag"'}, None),
+    ("HEAD", f"{THUNDERBIRD}?emailaddress=a@example.com", {}, None),
+    ("GET", "/mail/config-v1.1.xml/?emailaddress=a@example.com", {}, None),
+    ("POST", POX, XML, pox_body("a@nowhere.example")),  # POX error 500 (HTTP 200)
+    ("POST", POX, XML, pox_body("a@example.com", mobilesync=True)),
+    ("POST", POX, XML, b"<Autodiscover"),  # malformed: 400
+    ("POST", POX, XML, b'<!DOCTYPE x [<!ENTITY e "e">]>' + pox_body("a@example.com")),
+    ("POST", POX, XML, b""),
+    ("POST", POX, {"Content-Type": "application/x-www-form-urlencoded"},
+     pox_body("a@example.com")),  # 415
+    ("POST", POX, {"Content-Type": "text/xml; charset=iso-8859-1"}, pox_body("a@example.com")),
+    ("POST", POX, XML, pox_body("a@example.com") + b" " * 70_000),  # over the limit: 413
+    ("POST", "/AUTODISCOVER/AUTODISCOVER.XML", XML, pox_body("a@example.com")),
+    ("GET", POX, {"Host": "autodiscover.example.com"}, None),
+    ("PUT", POX, XML, pox_body("a@example.com")),
+]
+
+
+class CountingViews:
+    """The Flask app's WSGI callable, counting the requests that reach it."""
+
+    def __init__(self, views: Any) -> None:
+        self.views = views
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        self.calls += 1
+        result: Iterable[bytes] = self.views(environ, start_response)
+        return result
+
+
+@pytest.fixture
+def app() -> Flask:
+    return create_app(Settings.from_env({"AUTOCONFIG_RELOAD_INTERVAL": "0"}).with_domains(DOMAINS))
+
+
+def fast_path_of(app: Flask) -> FastPath:
+    fast_path = app.wsgi_app
+    assert isinstance(fast_path, FastPath)  # no trusted proxies configured: outermost
+    return fast_path
+
+
+def send(client: Client, method: str, path: str, headers: dict[str, str],
+         body: bytes | None) -> TestResponse:
+    return client.open(path, method=method, headers=headers, data=body)
+
+
+def comparable(response: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers in any order, body; a POX error's time of day left out."""
+    body = re.sub(rb'Time="[^"]*"', b'Time=""', response.get_data())
+    return response.status_code, sorted(response.headers.items()), body
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body"), ANSWERED_HERE)
+def test_plain_requests_are_answered_here_exactly_as_the_views_answer(
+    app: Flask, method: str, path: str, headers: dict[str, str], body: bytes | None
+) -> None:
+    fast_path = fast_path_of(app)
+    views = fast_path.views = CountingViews(fast_path.views)
+    from_views = send(Client(views.views), method, path, headers, body)
+    served = send(Client(fast_path), method, path, headers, body)
+    assert views.calls == 0, "the fast path handed a plain request to the views"
+    assert served.status_code == 200
+    assert comparable(served) == comparable(from_views)
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body"), LEFT_TO_THE_VIEWS)
+def test_every_other_request_reaches_the_views_whole(
+    app: Flask, method: str, path: str, headers: dict[str, str], body: bytes | None
+) -> None:
+    fast_path = fast_path_of(app)
+    views = fast_path.views = CountingViews(fast_path.views)
+    from_views = send(Client(views.views), method, path, headers, body)
+    served = send(Client(fast_path), method, path, headers, body)
+    assert views.calls == 1, "the fast path answered a request it must leave to the views"
+    assert comparable(served) == comparable(from_views)
+
+
+def test_an_etag_from_the_fast_path_gets_a_304_from_the_views(app: Flask) -> None:
+    client = Client(app.wsgi_app)
+    path = f"{THUNDERBIRD}?emailaddress=alice@example.com"
+    first = client.get(path)
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert (first.status_code, again.status_code) == (200, 304)
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_answers_given_here_are_counted_in_the_metrics(app: Flask) -> None:
+    client = Client(app.wsgi_app)
+    for _ in range(3):
+        assert client.get(f"{THUNDERBIRD}?emailaddress=a@example.com").status_code == 200
+    response = client.post(POX, headers=XML, data=pox_body("a@example.com"))
+    assert response.status_code == 200
+    metrics: Metrics = app.extensions[METRICS_KEY]
+
+    def answered(family: str) -> float | None:
+        return metrics.registry.get_sample_value(
+            "autoconfig_requests_total", {"family": family, "status": "2xx"}
+        )
+
+    assert answered("thunderbird") == 3
+    assert answered("autodiscover_pox") == 1
+    duration = metrics.registry.get_sample_value(
+        "autoconfig_request_duration_seconds_count", {"family": "thunderbird"}
+    )
+    assert duration == 3
+
+
+def test_a_reload_is_answered_from_the_new_snapshot(tmp_path: Any) -> None:
+    """The fast path reads the store's current snapshot on every request."""
+    domains = tmp_path / "domains"
+    domains.mkdir()
+    source = (DOMAINS / "example.org.yaml").read_text()
+    (domains / "example.org.yaml").write_text(source)
+    app = create_app(Settings.from_env({"AUTOCONFIG_RELOAD_INTERVAL": "0"}).with_domains(domains))
+    client = Client(app.wsgi_app)
+    path = f"{THUNDERBIRD}?emailaddress=a@example.org"
+    before = client.get(path).get_data()
+    assert b"imap.example.org" in before
+    edited = source.replace("imap.example.org", "mail.example.org")
+    (domains / "example.org.yaml").write_text(edited)
+    store = app.extensions["autoconfig.store"]
+    assert store.reload_if_changed()
+    after = client.get(path).get_data()
+    assert b"mail.example.org" in after
+    assert b"imap.example.org" not in after
