@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 from flask_babel import Babel, get_translations
+from werkzeug.wrappers import Request
 
 from autoconfig.phrases import Translator
 
@@ -45,10 +46,16 @@ def chosen_language() -> str | None:
 
 def page_language() -> str:
     """The BCP 47 tag of the language to answer this request in."""
-    chosen = chosen_language()
+    return language_of(request)
+
+
+def language_of(asking: Request) -> str:
+    """The BCP 47 tag of the language to answer ``asking`` in (outside Flask too: the
+    fast path's profiles, autoconfig/web/fast_path.py)."""
+    chosen = match_language(asking.args.get("lang", ""))
     if chosen:
         return chosen
-    for tag, quality in request.accept_languages:
+    for tag, quality in asking.accept_languages:
         if quality > 0:
             match = match_language(tag)
             if match:
@@ -69,7 +76,7 @@ def translator() -> Translator:
     """
     kept: dict[str, Translator] = current_app.extensions[TRANSLATORS_KEY]
     language = page_language()
-    translate = kept.get(language)
+    translate = kept.get(language)  # read without Flask by the fast path too
     if translate is None:
         translate = kept[language] = get_translations().gettext
     return translate

@@ -26,6 +26,7 @@ from tests.support.paths import DOMAINS
 
 THUNDERBIRD = "/mail/config-v1.1.xml"
 POX = "/autodiscover/autodiscover.xml"
+PROFILE = "/apple/profile.mobileconfig"
 OUTLOOK = "http://schemas.microsoft.com/exchange/autodiscover/outlook"
 MOBILESYNC = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync"
 
@@ -53,6 +54,13 @@ ANSWERED_HERE: list[tuple[str, str, dict[str, str], bytes | None]] = [
     ("POST", POX, {"Content-Type": "text/xml; charset=utf-8"}, pox_body("bob@example.org")),
     ("POST", "/Autodiscover/Autodiscover.xml", XML, pox_body("alice@example.com")),
     ("POST", POX, {}, pox_body("alice@example.com")),  # no Content-Type at all
+    ("GET", f"{PROFILE}?emailaddress=alice@example.com", {}, None),
+    ("GET", f"{PROFILE}?emailaddress=alice%40example.com&protocol=pop3", {}, None),
+    ("GET", f"{PROFILE}?emailaddress=a@example.net&protocol=IMAP&name=Alice%20Smith", {}, None),
+    ("GET", f"{PROFILE}?emailaddress=a@b%C3%BCcher.example&lang=de", {}, None),
+    ("GET", f"{PROFILE}?emailaddress=a@example.org", {"Accept-Language": "fr-CA,fr;q=0.9"},
+     None),
+    ("GET", f"{PROFILE}?emailaddress=a@example.org&lang=ja", {"Accept-Language": "de"}, None),
 ]
 
 # Left to the views: the same answer must come back, from them.
@@ -82,6 +90,16 @@ LEFT_TO_THE_VIEWS: list[tuple[str, str, dict[str, str], bytes | None]] = [
     ("POST", "/AUTODISCOVER/AUTODISCOVER.XML", XML, pox_body("a@example.com")),
     ("GET", POX, {"Host": "autodiscover.example.com"}, None),
     ("PUT", POX, XML, pox_body("a@example.com")),
+    ("GET", PROFILE, {}, None),  # no address: 400
+    ("GET", f"{PROFILE}?emailaddress=a@example.com&password=x", {}, None),
+    ("GET", f"{PROFILE}?emailaddress=a@nowhere.example", {}, None),  # 404
+    ("GET", f"{PROFILE}?emailaddress=a@example.org&protocol=pop3", {}, None),  # not offered
+    ("GET", f"{PROFILE}?emailaddress=a@example.com&protocol=activesync", {}, None),
+    ("GET", f"{PROFILE}?emailaddress=a@example.com&protocol=smtp", {}, None),
+    ("GET", f"{PROFILE}?emailaddress=a@example.com&name=" + "x" * 300, {}, None),
+    ("GET", f"{PROFILE}?emailaddress=a%40", {}, None),
+    ("HEAD", f"{PROFILE}?emailaddress=a@example.com", {}, None),
+    ("POST", f"{PROFILE}?emailaddress=a@example.com", {}, None),
 ]
 
 
@@ -138,11 +156,30 @@ def test_every_other_request_reaches_the_views_whole(
     app: Flask, method: str, path: str, headers: dict[str, str], body: bytes | None
 ) -> None:
     fast_path = fast_path_of(app)
+    # English has been asked for: no profile goes to the views for want of a translator.
+    assert Client(fast_path.views).get(f"{PROFILE}?emailaddress=a@example.com").status_code == 200
     views = fast_path.views = CountingViews(fast_path.views)
     from_views = send(Client(views.views), method, path, headers, body)
     served = send(Client(fast_path), method, path, headers, body)
     assert views.calls == 1, "the fast path answered a request it must leave to the views"
     assert comparable(served) == comparable(from_views)
+
+
+def test_a_profile_in_a_language_not_asked_for_before_is_made_by_the_views(app: Flask) -> None:
+    """The translator of a language comes from Flask-Babel, once: the first profile in
+    German is the views' work, the next ones are answered here, in German."""
+    fast_path = fast_path_of(app)
+    views = fast_path.views = CountingViews(fast_path.views)
+    client = Client(fast_path)
+    path = f"{PROFILE}?emailaddress=a@example.org"
+    first = client.get(path, headers={"Accept-Language": "de-AT"})
+    assert views.calls == 1
+    second = client.get(path, headers={"Accept-Language": "de-AT"})
+    assert views.calls == 1
+    assert first.get_data() == second.get_data()
+    english = client.get(path)
+    assert views.calls == 2
+    assert english.get_data() != second.get_data()
 
 
 def test_an_etag_from_the_fast_path_gets_a_304_from_the_views(app: Flask) -> None:
@@ -160,6 +197,8 @@ def test_answers_given_here_are_counted_in_the_metrics(app: Flask) -> None:
         assert client.get(f"{THUNDERBIRD}?emailaddress=a@example.com").status_code == 200
     response = client.post(POX, headers=XML, data=pox_body("a@example.com"))
     assert response.status_code == 200
+    for _ in range(2):  # the first is the views' (the English translator), then here
+        assert client.get(f"{PROFILE}?emailaddress=a@example.com").status_code == 200
     metrics: Metrics = app.extensions[METRICS_KEY]
 
     def answered(family: str) -> float | None:
@@ -169,6 +208,7 @@ def test_answers_given_here_are_counted_in_the_metrics(app: Flask) -> None:
 
     assert answered("thunderbird") == 3
     assert answered("autodiscover_pox") == 1
+    assert answered("apple_profile") == 2
     duration = metrics.registry.get_sample_value(
         "autoconfig_request_duration_seconds_count", {"family": "thunderbird"}
     )

@@ -149,7 +149,8 @@ def _options(query: Query, name: str | None = None) -> ProfileOptions:
     )
 
 
-def _require_protocol(config: DomainConfig, query: Query) -> None:
+def require_protocol(config: DomainConfig, query: Query) -> None:
+    """A 404 unless ``config`` offers what ``query`` asks for (IMAP, POP3, ActiveSync)."""
     if query.activesync:
         if config.activesync is None:
             raise ProtocolNotOfferedError(Phrase(
@@ -174,7 +175,7 @@ def profile() -> Response:
     """The profile for one address: signed when the settings name a certificate."""
     query = read_query(request.args)
     config = find_config(current_snapshot(), query.address.domain)
-    _require_protocol(config, query)
+    require_protocol(config, query)
     user = for_user(config, query.address)
     name = user.name if user.name is None else _usable_name(user.name)
     # The per-domain prepared profile only for the domain's own record (see
@@ -307,7 +308,7 @@ def page() -> Response:
     try:
         query = read_query(request.args)
         config = find_config(current_snapshot(), query.address.domain)
-        _require_protocol(config, query)
+        require_protocol(config, query)
         config = for_user(config, query.address).config
     except ClientError as error:
         if isinstance(error, FieldError):

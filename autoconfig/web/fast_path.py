@@ -1,18 +1,20 @@
-"""The two answers clients ask for most, given straight from WSGI, without Flask.
+"""The answers clients ask for most, given straight from WSGI, without Flask.
 
-Thunderbird's ``GET /mail/config-v1.1.xml?emailaddress=…`` and Outlook's POX ``POST`` are
-almost every request a mail server's autoconfig host sees, and for a domain a file
-lists their answer is a document prepared once (``Snapshot.thunderbird_document``,
-``render_pox_settings``). Flask's request context, routing, response object and hooks
-cost more than that answer: measured on gunicorn, they made the service half as fast as
-a bare Flask app returning the same bytes (README "Benchmarks").
+Thunderbird's ``GET /mail/config-v1.1.xml?emailaddress=…``, Outlook's POX ``POST`` and
+the Apple profile download are almost every request a mail server's autoconfig host
+sees, and for a domain a file lists their answer is prepared once per domain
+(``Snapshot.thunderbird_document``, ``render_pox_settings``,
+``render_domain_mobileconfig``). Flask's request context, routing, response object and
+hooks cost more than that answer: measured on gunicorn, they made the service half as
+fast as a bare Flask app returning the same bytes (README "Benchmarks").
 
 So this middleware answers exactly those requests itself, with the same bytes and headers
 as the Flask views (tests/test_fast_path.py compares the two), and hands everything else
 to Flask untouched: another query or Content-Type, an unknown domain or one found by MX,
 a directory-backed (per-user) answer, a conditional request, a bad address, a bad body,
-an ActiveSync request. Those go through the views, their error answers and their logs,
-as before. Nothing here decides an error: the rule is "answer only what is certain".
+an ActiveSync request, a profile in a language no request has asked for yet. Those go
+through the views, their error answers and their logs, as before. Nothing here decides
+an error: the rule is "answer only what is certain".
 """
 
 from __future__ import annotations
@@ -25,13 +27,20 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 from werkzeug.http import quote_etag
+from werkzeug.wrappers import Request
 
 from autoconfig.address import AddressError, parse_address
 from autoconfig.domains.records import DomainConfig
 from autoconfig.domains.store import ConfigStore, Snapshot
+from autoconfig.errors import ClientError
+from autoconfig.i18n import TRANSLATORS_KEY, language_of
 from autoconfig.metrics import Metrics
+from autoconfig.phrases import Translator
 from autoconfig.pox import MAX_BODY_BYTES, PoxError, parse_request
 from autoconfig.render.autodiscover import render_pox_settings
+from autoconfig.render.mobileconfig import ProfileOptions, render_domain_mobileconfig
+from autoconfig.signing import Signer
+from autoconfig.web.apple import PROFILE_CONTENT_TYPE, SIGNER_KEY, read_query, require_protocol
 from autoconfig.web.autodiscover import PLAIN_XML_CONTENT_TYPES, POX_CONTENT_TYPE, POX_PATHS
 from autoconfig.web.lookup import DIRECTORY_KEY, STORE_KEY
 from autoconfig.web.metrics import METRICS_KEY
@@ -50,6 +59,8 @@ _THUNDERBIRD_QUERY = re.compile(r"emailaddress=((?:[A-Za-z0-9._@-]|%40)+)")
 # Flask endpoints the answers are counted under in /metrics (autoconfig/metrics.py).
 THUNDERBIRD_ENDPOINT = "thunderbird.client_config"
 POX_ENDPOINT = "autodiscover.pox_post"
+PROFILE_PATH = "/apple/profile.mobileconfig"
+PROFILE_ENDPOINT = "apple.profile"
 
 Answer = tuple[bytes, list[tuple[str, str]]]
 
@@ -63,22 +74,32 @@ class FastPath:
         self._store: ConfigStore = app.extensions[STORE_KEY]
         self._metrics: Metrics = app.extensions[METRICS_KEY]
         self._has_directory = app.extensions.get(DIRECTORY_KEY) is not None
-        self._max_age = app.config["AUTOCONFIG_SETTINGS"].cache_max_age
+        settings = app.config["AUTOCONFIG_SETTINGS"]
+        self._max_age = settings.cache_max_age
+        self._profile_prefix: str = settings.profile_prefix
+        self._signer: Signer | None = app.extensions.get(SIGNER_KEY)
+        # The views fill it, one translator per language asked for (autoconfig/i18n.py).
+        self._translators: dict[str, Translator] = app.extensions[TRANSLATORS_KEY]
         self._common = list(COMMON_HEADERS.items())
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        """Answer a plain Thunderbird GET or POX POST here; anything else in Flask."""
+        """Answer a plain Thunderbird GET, POX POST or profile here; anything else in Flask."""
         started = time.perf_counter()
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "")
         answer: Answer | None = None
         endpoint = ""
-        if method == "GET" and path in THUNDERBIRD_PATHS:
-            answer, endpoint = self._thunderbird(environ), THUNDERBIRD_ENDPOINT
-        elif method == "POST" and path in POX_PATHS:
-            answer, endpoint = self._pox(environ), POX_ENDPOINT
+        try:
+            if method == "GET" and path in THUNDERBIRD_PATHS:
+                answer, endpoint = self._thunderbird(environ), THUNDERBIRD_ENDPOINT
+            elif method == "POST" and path in POX_PATHS:
+                answer, endpoint = self._pox(environ), POX_ENDPOINT
+            elif method == "GET" and path == PROFILE_PATH:
+                answer, endpoint = self._profile(environ), PROFILE_ENDPOINT
+        except Exception:  # a bug: the views answer instead, with their error handling
+            answer = None
         if answer is None:
             return self.views(environ, start_response)
         body, headers = answer
@@ -132,6 +153,33 @@ class FastPath:
             return None
         return render_pox_settings(config, parsed.address.domain, parsed.address), [
             ("Content-Type", POX_CONTENT_TYPE), ("Cache-Control", DEFAULT_CACHE_CONTROL),
+        ]
+
+    def _profile(self, environ: WSGIEnvironment) -> Answer | None:
+        """The domain's profile for one address, as ``web.apple.profile``: the query and
+        the language are read by werkzeug and the view's own rules."""
+        asking = Request(environ)
+        try:
+            query = read_query(asking.args)
+            config = self._served(self._store.snapshot, query.address.domain)
+            if config is None:
+                return None
+            require_protocol(config, query)
+        except ClientError:
+            return None
+        translate = self._translators.get(language_of(asking))
+        if translate is None:
+            return None
+        options = ProfileOptions(
+            self._profile_prefix, query.protocol, query.account_name, query.activesync, translate
+        )
+        body = render_domain_mobileconfig(config, query.address, options)
+        if self._signer is not None:
+            body = self._signer.sign(body)
+        return body, [
+            ("Content-Type", PROFILE_CONTENT_TYPE),
+            ("Content-Disposition", f'attachment; filename="{query.address.domain}.mobileconfig"'),
+            ("Cache-Control", DEFAULT_CACHE_CONTROL),
         ]
 
 
