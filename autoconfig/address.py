@@ -30,6 +30,9 @@ _LABEL = r"(?!..--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 # label's look-ahead that runs into the next label only fails on a next label that is
 # not plain anyway.
 _PLAIN_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+# Many such names, one per line, in one match ('.' never crosses a line break, so a
+# label's look-ahead cannot see into the next name).
+_PLAIN_NAMES = re.compile(rf"{_PLAIN_NAME.pattern}(?:\n{_PLAIN_NAME.pattern})*")
 MAX_DOMAIN_LENGTH = 253
 
 
@@ -65,6 +68,22 @@ def _is_plain_ascii(name: str) -> bool:
         and len(name) <= MAX_DOMAIN_LENGTH
         and _PLAIN_NAME.fullmatch(name.lower()) is not None
     )
+
+
+def plain_domain_names(names: list[str]) -> list[str] | None:
+    """``[normalize_domain(n) for n in names]`` when every name is plain ASCII (then that
+    is its lower case), in one regex match instead of one call per name: a hoster's
+    file may list 100 000. None for an empty list or any other name (then check each)."""
+    if not names or not all(type(name) is str for name in names):
+        return None
+    joined = "\n".join(names)
+    if not joined.isascii() or max(map(len, names)) > MAX_DOMAIN_LENGTH:
+        return None
+    lowered = joined.lower()
+    if _PLAIN_NAMES.fullmatch(lowered) is None:
+        return None
+    split = lowered.split("\n")
+    return split if len(split) == len(names) else None  # no name held a line break
 
 
 def normalize_domain(text: str) -> str:

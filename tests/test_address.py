@@ -13,6 +13,7 @@ from autoconfig.address import (
     host_without_port,
     normalize_domain,
     parse_address,
+    plain_domain_names,
 )
 
 
@@ -107,3 +108,18 @@ def test_plain_names_are_recognised_as_label_by_label() -> None:
              for chars in itertools.product("ab-1.xnA", repeat=size)]
     names += ["a" * 63 + ".example", "a" * 64 + ".example", "xn--bcher-kva.example"]
     assert [n for n in names if _is_plain_ascii(n) != label_by_label(n)] == []
+
+
+def test_many_plain_names_are_checked_at_once_as_one_by_one() -> None:
+    """``plain_domain_names`` (a hoster's 100 000-name list) gives what normalising each
+    name gives, and gives up (None) on any list holding a name that is not plain."""
+    names = ["".join(chars) for size in range(1, 5)
+             for chars in itertools.product("ab-1.xnA", repeat=size)]
+    plain = [n for n in names if _is_plain_ascii(n)]
+    assert plain_domain_names(plain) == [normalize_domain(n) for n in plain]
+    for other in sorted(set(names) - set(plain))[:2000]:
+        assert plain_domain_names([*plain[:50], other, *plain[50:100]]) is None, other
+    for odd in ("example.org.", "bücher.example", "a" * 64 + ".example", "x" * 254, "a\nb", ""):
+        assert plain_domain_names(["example.com", odd]) is None, odd
+    assert plain_domain_names([]) is None
+    assert plain_domain_names(["example.com", 7]) is None  # type: ignore[list-item]

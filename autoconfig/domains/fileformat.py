@@ -26,7 +26,9 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
+    WrapValidator,
     create_model,
     field_validator,
     model_validator,
@@ -34,7 +36,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from autoconfig.address import AddressError, normalize_domain
+from autoconfig.address import AddressError, normalize_domain, plain_domain_names
 from autoconfig.domains.records import (
     PLACEHOLDER_DOMAIN,
     STANDARD_PORTS,
@@ -154,6 +156,13 @@ def _mx_pattern(text: str) -> str:
     wildcard = text.startswith("*.")
     name = _domain_name(text[2:] if wildcard else text)
     return f"*.{name}" if wildcard else name
+
+
+def _domain_names(value: Any, validate_each: ValidatorFunctionWrapHandler) -> Any:
+    """A file's ``domains``: plain ASCII names all at once (a hoster may list 100 000),
+    any other list name by name, so that an error points at its item."""
+    plain = plain_domain_names(value) if isinstance(value, list) else None
+    return plain if plain is not None else validate_each(value)
 
 
 def _each_once(domains: list[str]) -> list[str]:
@@ -377,7 +386,9 @@ class DomainFile(_Strict):
 
     name: Text = Field(description="Shown by clients (Thunderbird displayName, profile name).")
     short_name: Annotated[Text, Field(max_length=40)] | None = None
-    domains: Annotated[list[DomainName], AfterValidator(_each_once)] = Field(
+    domains: Annotated[
+        list[DomainName], WrapValidator(_domain_names), AfterValidator(_each_once)
+    ] = Field(
         min_length=1, description="Mail domains served by this file; the first one is the id."
     )
     incoming: list[IncomingFile] = Field(min_length=1, description="In order of preference.")
