@@ -35,7 +35,7 @@ from autoconfig.domains.store import (
 )
 from autoconfig.render.pacc import render_pacc
 from tests.support.http import request
-from tests.support.paths import TEST_DATA
+from tests.support.paths import DOMAINS, TEST_DATA
 from tests.support.server import RunningServer, run_server
 from tests.support.system import require_program
 
@@ -166,6 +166,23 @@ def test_a_killed_worker_is_replaced_by_one_serving_the_current_files(
         assert wait_for(lambda: victim not in workers_of(server) and len(workers_of(server)) == 2)
         replies = [request(server.base, QUERY) for _ in range(50)]
         assert all(r.status == 200 and b"imap.example.com" in r.body for r in replies)
+
+
+def nice_of(pid: int) -> int:
+    """A process's nice value (field 19 of /proc/PID/stat, after the command in parens)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[16])
+
+
+@pytest.mark.parametrize(("setting", "lower"), [(None, 5), ("0", 0), ("12", 12)])
+def test_workers_run_below_the_master_so_that_a_reload_gets_the_cpu(
+    tmp_path: Path, setting: str | None, lower: int
+) -> None:
+    env = {} if setting is None else {"AUTOCONFIG_WORKER_NICE": setting}
+    with run_server(DOMAINS, tmp_path / "server.log", env=env) as server:
+        assert wait_for(lambda: len(workers_of(server)) == 2)
+        master = nice_of(server.process.pid)
+        assert [nice_of(pid) - master for pid in workers_of(server)] == [lower, lower]
+        assert request(server.base, QUERY).status == 200
 
 
 def test_workers_share_the_domains_with_the_master_instead_of_copying_them(

@@ -37,6 +37,10 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
         ({"AUTOCONFIG_WORKERS": "two"}, "AUTOCONFIG_WORKERS: expected an integer ≥ 1; got 'two'"),
         ({"AUTOCONFIG_WORKERS": "0"}, "AUTOCONFIG_WORKERS: expected an integer ≥ 1; got '0'"),
         ({"AUTOCONFIG_THREADS": "4.5"}, "AUTOCONFIG_THREADS: expected an integer ≥ 1; got '4.5'"),
+        ({"AUTOCONFIG_WORKER_NICE": "20"},
+         "AUTOCONFIG_WORKER_NICE: expected an integer from 0 to 19; got '20'"),
+        ({"AUTOCONFIG_WORKER_NICE": "-1"},
+         "AUTOCONFIG_WORKER_NICE: expected an integer from 0 to 19; got '-1'"),
         ({"AUTOCONFIG_WORKER_CLASS": "gevent"},
          "AUTOCONFIG_WORKER_CLASS: expected 'gthread' or 'sync'; got 'gevent'"),
         ({"AUTOCONFIG_BIND": "8000"},
@@ -102,11 +106,8 @@ def test_every_variable_the_package_names_is_declared() -> None:
         for name in re.findall(r"\bAUTOCONFIG_[A-Z][A-Z_]*[A-Z]\b", path.read_text())
     }
     # AUTOCONFIG_SETTINGS is Flask's app.config key for the Settings record, not a variable.
-    assert {(f, n) for f, n in mentioned if n not in names} == {
-        ("__init__.py", "AUTOCONFIG_SETTINGS"), ("apple.py", "AUTOCONFIG_SETTINGS"),
-        ("autodiscover.py", "AUTOCONFIG_SETTINGS"), ("thunderbird.py", "AUTOCONFIG_SETTINGS"),
-        ("pacc.py", "AUTOCONFIG_SETTINGS"),
-    }
+    assert {(f, n) for f, n in mentioned if n not in names and n != "AUTOCONFIG_SETTINGS"} == set()
+    assert ("__init__.py", "AUTOCONFIG_SETTINGS") in mentioned  # the rule above still bites
 
 
 def test_gunicorn_gets_its_knobs_from_the_settings() -> None:
