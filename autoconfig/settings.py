@@ -188,11 +188,6 @@ class Settings(BaseSettings):
         "'gthread' or 'sync'",
     )
     threads: int = setting(4, "threads per gthread worker", "an integer ≥ 1")
-    worker_nice: int = setting(
-        5, "how much lower the workers' CPU priority is than the master's (`nice`): under"
-        " full load the master still gets the CPU to reload an edited file and start new"
-        " workers; 0 for none", "an integer from 0 to 19",
-    )
     reuse_port: bool = setting(
         False, "let several servers listen on one port (`SO_REUSEPORT`; the kernel spreads"
         " connections), e.g. replicas on a node's host network", "true or false",
@@ -315,13 +310,6 @@ class Settings(BaseSettings):
     def _at_least_one(cls, value: int | None) -> int | None:
         if value is not None and value < 1:
             raise ValueError("less than one")
-        return value
-
-    @field_validator("worker_nice")
-    @classmethod
-    def _nice_increment(cls, value: int) -> int:
-        if not 0 <= value <= 19:  # nice(1)'s range of increments
-            raise ValueError("outside 0 to 19")
         return value
 
     @field_validator("bind")

@@ -3,8 +3,6 @@
 gunicorn serves ``bench.ceiling:app`` with the worker settings of the real server; each
 route answers the document bench/run.py saved from the real server (folder named by
 ``AUTOCONFIG_BENCH_DOCUMENTS``), so the difference is what autoconfig itself costs.
-Its workers import this module (no preload), and lower their CPU priority as
-``autoconfig serve``'s do (``AUTOCONFIG_WORKER_NICE``): wrk shares the machine.
 """
 
 from __future__ import annotations
@@ -13,10 +11,6 @@ import os
 from pathlib import Path
 
 from flask import Flask, Response
-
-from autoconfig.settings import Settings
-
-os.nice(Settings.from_env().worker_nice)  # in each worker: gunicorn imports the app there
 
 _FOLDER = Path(os.environ.get("AUTOCONFIG_BENCH_DOCUMENTS", "."))
 

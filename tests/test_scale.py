@@ -33,9 +33,10 @@ from autoconfig.domains.store import (
     cache_entries,
     first_snapshot,
 )
+from autoconfig.gunicorn_app import lower_priority
 from autoconfig.render.pacc import render_pacc
 from tests.support.http import request
-from tests.support.paths import DOMAINS, TEST_DATA
+from tests.support.paths import TEST_DATA
 from tests.support.server import RunningServer, run_server
 from tests.support.system import require_program
 
@@ -169,20 +170,60 @@ def test_a_killed_worker_is_replaced_by_one_serving_the_current_files(
 
 
 def nice_of(pid: int) -> int:
-    """A process's nice value (field 19 of /proc/PID/stat, after the command in parens)."""
+    """A thread's nice value (field 19 of /proc/PID/stat, after the command in parens)."""
     return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[16])
 
 
-@pytest.mark.parametrize(("setting", "lower"), [(None, 5), ("0", 0), ("12", 12)])
-def test_workers_run_below_the_master_so_that_a_reload_gets_the_cpu(
-    tmp_path: Path, setting: str | None, lower: int
+def test_lower_priority_reaches_every_thread_of_a_process_and_skips_gone_ones() -> None:
+    """Linux keeps a nice value per thread: a gthread worker's request threads must
+    yield too, not only its main thread."""
+    script = (
+        "import threading, time\n"
+        "for _ in range(3): threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "print('ready', flush=True); time.sleep(60)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                          text=True) as child:
+        try:
+            assert child.stdout is not None and child.stdout.readline() == "ready\n"
+            with subprocess.Popen([sys.executable, "-c", "pass"]) as gone:
+                gone.wait()
+            lower_priority([gone.pid, child.pid], 3)
+            threads = [int(t) for t in os.listdir(f"/proc/{child.pid}/task")]
+            assert len(threads) == 4
+            own = os.getpriority(os.PRIO_PROCESS, 0)
+            assert [nice_of(t) for t in threads] == [min(own + 3, 19)] * 4
+        finally:
+            child.kill()
+
+
+def replaced(server: RunningServer, before: set[int]) -> bool:
+    """Whether both workers are new since ``before``."""
+    now = set(workers_of(server))
+    return len(now) == 2 and not before & now
+
+
+def test_replaced_workers_run_at_the_masters_priority_after_a_reload(
+    domains_copy: Path, tmp_path: Path
 ) -> None:
-    env = {} if setting is None else {"AUTOCONFIG_WORKER_NICE": setting}
-    with run_server(DOMAINS, tmp_path / "server.log", env=env) as server:
+    """The old workers yield the CPU while the master reloads; the new ones, forked from
+    the master, get its priority back, after an accepted and after a refused reload."""
+    example = domains_copy / "example.com.yaml"
+    with run_server(domains_copy, tmp_path / "server.log") as server:
         assert wait_for(lambda: len(workers_of(server)) == 2)
         master = nice_of(server.process.pid)
-        assert [nice_of(pid) - master for pid in workers_of(server)] == [lower, lower]
-        assert request(server.base, QUERY).status == 200
+        first = set(workers_of(server))
+        example.write_text(example.read_text().replace("mail.example.com", "imap.example.com"))
+        assert wait_for(lambda: b"imap.example.com" in request(server.base, QUERY).body)
+        assert wait_for(lambda: replaced(server, first))
+        assert [nice_of(pid) for pid in workers_of(server)] == [master, master]
+        second = set(workers_of(server))
+        for file in domains_copy.glob("*.yaml"):  # nothing valid left: refused
+            file.unlink()
+        assert wait_for(lambda: "reload refused" in server.log())
+        assert wait_for(lambda: replaced(server, second))
+        assert [nice_of(pid) for pid in workers_of(server)] == [master, master]
+        assert b"imap.example.com" in request(server.base, QUERY).body
 
 
 def test_workers_share_the_domains_with_the_master_instead_of_copying_them(

@@ -276,17 +276,21 @@ class ConfigStore:
             self._start_watcher()
         return self._snapshot
 
-    def watch(self, on_change: Callable[[], None]) -> None:
+    def watch(
+        self, on_reloaded: Callable[[], None], on_reload_started: Callable[[], None] | None = None
+    ) -> None:
         """Watch from this process for every process forked from it later (the master).
 
-        ``on_change`` runs after each reload that changed the snapshot; processes forked
-        before it keep the snapshot they were forked with and never watch.
+        ``on_reload_started`` runs when a reload begins to read changed files;
+        ``on_reloaded`` after each reload that changed the snapshot, and after a refused
+        one that ``on_reload_started`` was told of. Processes forked before keep the
+        snapshot they were forked with and never watch.
         """
         self._watched_elsewhere = True
         self._watcher_pid = os.getpid()
         threading.Thread(
-            target=self._watch, args=(self._watcher, on_change), name="autoconfig-reload",
-            daemon=True,
+            target=self._watch, args=(self._watcher, on_reloaded, on_reload_started),
+            name="autoconfig-reload", daemon=True,
         ).start()
 
     def _start_watcher(self) -> None:
@@ -304,17 +308,38 @@ class ConfigStore:
         ).start()
 
     def _watch(
-        self, watcher: DirectoryWatcher | None, on_change: Callable[[], None] | None = None
+        self,
+        watcher: DirectoryWatcher | None,
+        on_reloaded: Callable[[], None] | None = None,
+        on_reload_started: Callable[[], None] | None = None,
     ) -> None:
         self.save_cache()
         names: frozenset[str] | None = None  # first: all files, for edits made while loading
         while watcher is not None:
             try:
-                if self.reload_if_changed(names) and on_change is not None:
-                    on_change()
+                self._check(names, on_reloaded, on_reload_started)
             except Exception:  # a bug here must not stop future reloads
                 log.exception("checking the domain files for changes failed")
             names = watcher.wait()
+
+    def _check(
+        self,
+        names: frozenset[str] | None,
+        on_reloaded: Callable[[], None] | None,
+        on_reload_started: Callable[[], None] | None,
+    ) -> None:
+        """One look at the files, with ``watch``'s hooks around a reload."""
+        told = False
+
+        def started() -> None:
+            nonlocal told
+            if on_reload_started is not None:
+                told = True
+                on_reload_started()
+
+        changed = self.reload_if_changed(names, started)
+        if on_reloaded is not None and (changed or told):
+            on_reloaded()
 
     def save_cache(self) -> None:
         """Write the compiled cache if this start compiled files it did not hold.
@@ -335,11 +360,14 @@ class ConfigStore:
         # Niced: seconds of CPU at 100 000 files, after requests and reloads.
         self._cache.write_in_child(cache_entries(self._snapshot), nice=19)
 
-    def reload_if_changed(self, names: frozenset[str] | None = None) -> bool:
+    def reload_if_changed(
+        self, names: frozenset[str] | None = None, started: Callable[[], None] | None = None
+    ) -> bool:
         """Rebuild if the files changed; one thread does it while the others keep serving.
 
         ``names``: the only files that may have changed (reported by inotify), so that
-        not every file is stat-ed again; None checks them all.
+        not every file is stat-ed again; None checks them all. ``started`` runs when
+        changed files are about to be read.
         """
         if not self._lock.acquire(blocking=False):
             return False
@@ -350,6 +378,8 @@ class ConfigStore:
                 signature = _restamped(self._snapshot.signature, self.directory, names)
             if signature in (self._snapshot.signature, self._refused):  # dicts: compared in C
                 return False
+            if started is not None:
+                started()
             return self._reload(signature, names)
         finally:
             self._lock.release()
