@@ -1,7 +1,11 @@
-"""Two gunicorn replicas behind the shipped nginx: stopping one loses no request."""
+"""Behind the shipped nginx: stopping a replica, or workers of one, loses no request."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -11,6 +15,7 @@ from tests.support.nginx import TEST_NAMES, https_request, run_nginx
 from tests.support.paths import DOMAINS, TEST_DATA
 from tests.support.pki import make_pki
 from tests.support.server import run_server
+from tests.support.system import require_program
 
 # Outlook's request for alice@example.com, as the Autodiscover tests send it.
 POX_REQUEST = (TEST_DATA / "autodiscover" / "requests" / "outlook-alice.xml").read_bytes()
@@ -78,3 +83,43 @@ def test_stopping_one_replica_loses_no_request(tmp_path: Path) -> None:
     # Both replicas really served: the loop went through the upstream, not a cache.
     assert "/autodiscover/autodiscover.xml" in one.log()
     assert "/autodiscover/autodiscover.xml" in two_log
+
+
+def test_workers_stopped_under_load_lose_no_request_through_nginx(tmp_path: Path) -> None:
+    """`kill PID` (SIGTERM) on a worker, four times while wrk POSTs through the shipped
+    nginx: the worker finishes what it holds, gunicorn starts another, nothing fails.
+    (SIGKILL loses the requests the worker held; see README "Benchmarks".)"""
+    wrk = require_program("wrk", "wrk")
+    pki = make_pki(tmp_path / "pki", TEST_NAMES)
+    script = tmp_path / "pox.lua"
+    script.write_text(
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "text/xml"\n'
+        f"wrk.body = [[{POX_REQUEST.decode()}]]\n"
+    )
+    with (
+        run_server(DOMAINS, tmp_path / "server.log") as server,
+        run_nginx(tmp_path / "nginx", pki=pki, backends=[server.base.removeprefix("http://")],
+                  overrides={"rate=10r/s": "rate=1000000r/s", "burst=20 ": "burst=100000 "},
+                  workers=2) as nginx,
+    ):
+        url = f"https://127.0.0.1:{nginx.https_port}/autodiscover/autodiscover.xml"
+        with subprocess.Popen(
+            [str(wrk), "-t1", "-c16", "-d6s", "-s", str(script),
+             "-H", "Host: autodiscover.example.com", url],
+            stdout=subprocess.PIPE, text=True,
+        ) as load:
+            stopped = []
+            for _ in range(4):
+                time.sleep(1.0)
+                pid = int(Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+                          .read_text().split()[0])
+                os.kill(pid, signal.SIGTERM)
+                stopped.append(pid)
+            output, _ = load.communicate(timeout=60)
+        log = server.log()
+    served = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    assert served > 1000, output
+    assert "Non-2xx" not in output, output
+    assert "Socket errors" not in output, output
+    for pid in stopped:
+        assert f"Worker exiting (pid: {pid})" in log
