@@ -120,7 +120,6 @@ class CompiledCache:
             return False
         return True
 
-
     def write_in_child(self, files: Mapping[str, LoadedFile], nice: int = 0) -> int:
         """``write`` from a forked child, so that this process goes on meanwhile (and its
         memory is not touched by pickling); the child's pid, to wait for if need be."""

@@ -186,11 +186,14 @@ def profile() -> Response:
     if signer is not None:
         body = signer.sign(body)
     response = Response(body, content_type=PROFILE_CONTENT_TYPE)
-    # The domain passed the address parser: A-label letters, digits, '-' and '.' only.
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{query.address.domain}.mobileconfig"'
-    )
+    response.headers["Content-Disposition"] = profile_disposition(query.address)
     return response
+
+
+def profile_disposition(address: EmailAddress) -> str:
+    """The profile's Content-Disposition (also given by the fast path). The domain passed
+    the address parser: A-label letters, digits, '-' and '.' only."""
+    return f'attachment; filename="{address.domain}.mobileconfig"'
 
 
 def _usable_name(name: str) -> str | None:

@@ -22,11 +22,10 @@ from __future__ import annotations
 import io
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask import Flask
-from werkzeug.http import quote_etag
 from werkzeug.wrappers import Request
 
 from autoconfig.address import AddressError, parse_address
@@ -40,11 +39,19 @@ from autoconfig.pox import MAX_BODY_BYTES, PoxError, parse_request
 from autoconfig.render.autodiscover import render_pox_settings
 from autoconfig.render.mobileconfig import ProfileOptions, render_domain_mobileconfig
 from autoconfig.signing import Signer
-from autoconfig.web.apple import PROFILE_CONTENT_TYPE, SIGNER_KEY, read_query, require_protocol
+from autoconfig.web.apple import (
+    PROFILE_CONTENT_TYPE,
+    SIGNER_KEY,
+    profile_disposition,
+    read_query,
+    require_protocol,
+)
 from autoconfig.web.autodiscover import PLAIN_XML_CONTENT_TYPES, POX_CONTENT_TYPE, POX_PATHS
 from autoconfig.web.lookup import DIRECTORY_KEY, STORE_KEY
 from autoconfig.web.metrics import METRICS_KEY
 from autoconfig.web.policy import COMMON_HEADERS, DEFAULT_CACHE_CONTROL
+from autoconfig.web.thunderbird import CONTENT_TYPE as THUNDERBIRD_CONTENT_TYPE
+from autoconfig.web.thunderbird import shared_document_headers
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -52,7 +59,6 @@ if TYPE_CHECKING:
 THUNDERBIRD_PATHS = frozenset({
     "/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml",
 })
-THUNDERBIRD_CONTENT_TYPE = "text/xml; charset=utf-8"
 # The query Thunderbird sends: the address alone, its '@' plain or percent-encoded.
 # Anything else (other keys, other escapes, '+') is read by werkzeug in the view.
 _THUNDERBIRD_QUERY = re.compile(r"emailaddress=((?:[A-Za-z0-9._@-]|%40)+)")
@@ -131,11 +137,8 @@ class FastPath:
         if config is None:
             return None
         document = snapshot.thunderbird_document(config)
-        return document.body, [
-            ("Content-Type", THUNDERBIRD_CONTENT_TYPE),
-            ("ETag", quote_etag(document.etag)),
-            ("Cache-Control", f"public, max-age={self._max_age}"),
-        ]
+        headers = shared_document_headers(document, self._max_age)
+        return document.body, [("Content-Type", THUNDERBIRD_CONTENT_TYPE), *headers.items()]
 
     def _pox(self, environ: WSGIEnvironment) -> Answer | None:
         """Outlook's settings, as ``web.autodiscover.pox_post``."""
@@ -178,7 +181,7 @@ class FastPath:
             body = self._signer.sign(body)
         return body, [
             ("Content-Type", PROFILE_CONTENT_TYPE),
-            ("Content-Disposition", f'attachment; filename="{query.address.domain}.mobileconfig"'),
+            ("Content-Disposition", profile_disposition(query.address)),
             ("Cache-Control", DEFAULT_CACHE_CONTROL),
         ]
 
@@ -199,8 +202,6 @@ def _plain_xml_body(environ: WSGIEnvironment) -> bytes | None:
     return body
 
 
-def install_fast_path(app: Flask) -> Callable[..., Iterable[bytes]]:
-    """Put ``FastPath`` in front of ``app``'s WSGI callable; returns the new callable."""
-    fast_path = FastPath(app, app.wsgi_app)
-    app.wsgi_app = fast_path  # type: ignore[method-assign]
-    return fast_path
+def install_fast_path(app: Flask) -> None:
+    """Put ``FastPath`` in front of ``app``'s WSGI callable."""
+    app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
