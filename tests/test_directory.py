@@ -33,6 +33,7 @@ from tests.support.http import Reply, request
 from tests.support.nginx import RunningNginx, https_request, run_nginx
 from tests.support.paths import TEST_DATA
 from tests.support.pki import LoopbackPKI, make_pki
+from tests.support.pox_requests import autodiscover_request
 from tests.support.server import RunningServer, run_server
 from tests.support.thunderbird_reader import read_autodiscover_pox, read_client_config
 
@@ -44,9 +45,6 @@ pytestmark = [
 
 FILES = TEST_DATA / "directory"
 SEARCH = DirectorySearch(PEOPLE, "(mail=%EMAILADDRESS%)", "uid", "displayName")
-_SCHEMAS = "http://schemas.microsoft.com/exchange/autodiscover"
-OUTLOOK_REQUEST = f"{_SCHEMAS}/outlook/requestschema/2006"
-MOBILESYNC_REQUEST = f"{_SCHEMAS}/mobilesync/requestschema/2006"
 NS = {"r": NS_OUTLOOK_RESPONSE, "m": NS_MOBILESYNC_RESPONSE}
 
 
@@ -73,16 +71,6 @@ def lookup(directory: RunningDirectory, address: str, **env: str) -> Person | No
         return found.find(SEARCH, parse_address(address))
     finally:
         found.close()
-
-
-def pox_request(address: str, *, mobilesync: bool = False) -> bytes:
-    namespace = MOBILESYNC_REQUEST if mobilesync else OUTLOOK_REQUEST
-    schema = NS["m"] if mobilesync else NS["r"]
-    root = etree.Element(f"{{{namespace}}}Autodiscover", nsmap={None: namespace})  # type: ignore[dict-item]
-    req = etree.SubElement(root, f"{{{namespace}}}Request")
-    etree.SubElement(req, f"{{{namespace}}}EMailAddress").text = address
-    etree.SubElement(req, f"{{{namespace}}}AcceptableResponseSchema").text = schema
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 
 def post(server: RunningServer, body: bytes) -> Reply:
@@ -284,7 +272,7 @@ def test_check_refuses_a_filter_without_the_user(tmp_path: Path) -> None:
 
 
 def test_outlook_gets_the_users_login(server: RunningServer) -> None:
-    reply = post(server, pox_request("jane.doe@uni.example"))
+    reply = post(server, autodiscover_request("jane.doe@uni.example"))
     document = etree.fromstring(reply.body)
     assert document.xpath("//r:Protocol/r:LoginName/text()", namespaces=NS) == ["jdoe", "jdoe"]
     result = read_autodiscover_pox(reply.body)
@@ -296,7 +284,8 @@ def test_outlook_gets_the_users_login(server: RunningServer) -> None:
 
 
 def test_activesync_gets_the_persons_name(server: RunningServer) -> None:
-    document = etree.fromstring(post(server, pox_request("zoe@uni.example", mobilesync=True)).body)
+    reply = post(server, autodiscover_request("zoe@uni.example", mobilesync=True))
+    document = etree.fromstring(reply.body)
     assert document.xpath("//m:User/m:DisplayName/text()", namespaces=NS) == ["Zoë Ölmann"]
 
 
@@ -317,8 +306,8 @@ def test_thunderbird_without_the_address_gets_the_template(server: RunningServer
 
 
 def test_an_unknown_address_gets_the_template_with_the_same_status(server: RunningServer) -> None:
-    known = post(server, pox_request("jane.doe@uni.example"))
-    unknown = post(server, pox_request("ghost@uni.example"))
+    known = post(server, autodiscover_request("jane.doe@uni.example"))
+    unknown = post(server, autodiscover_request("ghost@uni.example"))
     assert (known.status, unknown.status) == (200, 200)
     document = etree.fromstring(unknown.body)
     assert document.xpath("//r:Protocol/r:LoginName/text()", namespaces=NS) == ["ghost", "ghost"]
@@ -343,7 +332,7 @@ def test_a_directory_stopped_mid_run_fails_no_request(
     try:
         statuses = []
         for index in range(20):
-            reply = post(server, pox_request(f"someone{index}@uni.example"))
+            reply = post(server, autodiscover_request(f"someone{index}@uni.example"))
             statuses.append(reply.status)
             login = etree.fromstring(reply.body).xpath("//r:LoginName/text()", namespaces=NS)
             assert login == [f"someone{index}", f"someone{index}"]
@@ -351,7 +340,7 @@ def test_a_directory_stopped_mid_run_fails_no_request(
     finally:
         directory.start()
     time.sleep(1.5)  # AUTOCONFIG_LDAP_RETRY_AFTER=1: the next request asks again
-    reply = post(server, pox_request("max@uni.example"))
+    reply = post(server, autodiscover_request("max@uni.example"))
     assert etree.fromstring(reply.body).xpath("//r:LoginName/text()", namespaces=NS) == [
         "mmuster", "mmuster",
     ]

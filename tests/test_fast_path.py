@@ -23,23 +23,11 @@ from autoconfig.settings import Settings
 from autoconfig.web.fast_path import FastPath
 from autoconfig.web.metrics import METRICS_KEY
 from tests.support.paths import DOMAINS
+from tests.support.pox_requests import autodiscover_request as pox_body
 
 THUNDERBIRD = "/mail/config-v1.1.xml"
 POX = "/autodiscover/autodiscover.xml"
 PROFILE = "/apple/profile.mobileconfig"
-OUTLOOK = "http://schemas.microsoft.com/exchange/autodiscover/outlook"
-MOBILESYNC = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync"
-
-
-def pox_body(address: str, *, mobilesync: bool = False) -> bytes:
-    """An Autodiscover request as Outlook (or an ActiveSync client) POSTs it."""
-    kind = MOBILESYNC if mobilesync else OUTLOOK
-    response = f"{kind}/responseschema/2006" + ("" if mobilesync else "a")
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="{kind}/requestschema/2006">'
-        f"<Request><EMailAddress>{address}</EMailAddress><AcceptableResponseSchema>{response}"
-        "</AcceptableResponseSchema></Request></Autodiscover>"
-    ).encode()
 
 
 XML = {"Content-Type": "text/xml"}

@@ -23,6 +23,7 @@ from tests.support.apple_schema import profile_problems
 from tests.support.cli import run_cli
 from tests.support.http import Reply, request
 from tests.support.paths import TEST_DATA
+from tests.support.pox_requests import autodiscover_request
 from tests.support.server import RunningServer, run_server
 from tests.support.thunderbird_reader import (
     AUTH_CLEARTEXT,
@@ -41,9 +42,6 @@ GROMOX_OWA = "https://mail.gromox.example/web/"
 GROMOX_EAS = "https://mail.gromox.example/Microsoft-Server-ActiveSync"
 SOGO_EWS = "https://sogo.example:8443/SOGo/EWS/Exchange.asmx"
 POX_PATH = "/Autodiscover/Autodiscover.xml"
-_SCHEMAS = "http://schemas.microsoft.com/exchange/autodiscover"
-OUTLOOK_REQUEST = f"{_SCHEMAS}/outlook/requestschema/2006"
-MOBILESYNC_REQUEST = f"{_SCHEMAS}/mobilesync/requestschema/2006"
 NS = {"a": NS_RESPONSE, "r": NS_OUTLOOK_RESPONSE, "m": NS_MOBILESYNC_RESPONSE}
 
 
@@ -52,17 +50,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     log_path = tmp_path_factory.mktemp("groupware") / "server.log"
     with run_server(GROUPWARE, log_path) as running:
         yield running
-
-
-def autodiscover_request(address: str, *, mobilesync: bool = False) -> bytes:
-    """A POX request as Outlook (2006a) or an ActiveSync phone (mobilesync) sends it."""
-    namespace = MOBILESYNC_REQUEST if mobilesync else OUTLOOK_REQUEST
-    schema = NS_MOBILESYNC_RESPONSE if mobilesync else NS_OUTLOOK_RESPONSE
-    root = etree.Element(f"{{{namespace}}}Autodiscover", nsmap={None: namespace})  # type: ignore[dict-item]
-    req = etree.SubElement(root, f"{{{namespace}}}Request")
-    etree.SubElement(req, f"{{{namespace}}}EMailAddress").text = address
-    etree.SubElement(req, f"{{{namespace}}}AcceptableResponseSchema").text = schema
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 
 def post(server: RunningServer, body: bytes) -> Reply:
