@@ -10,6 +10,7 @@ echoing control characters back.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -171,3 +172,55 @@ def host_without_port(host: str) -> str:
     if host.startswith("["):
         return host.split("]", 1)[0] + "]"
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+# --- Server addresses in settings and options (nameservers, trusted proxies) --------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str) -> tuple[Network, ...]:
+    """``"127.0.0.1, ::1, 10.0.0.0/8"`` as networks; ValueError names a bad entry."""
+    networks: list[Network] = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"expected IP addresses or networks; got {entry!r}") from None
+    return tuple(networks)
+
+
+DNS_PORT = 53
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """``"127.0.0.1:5353"``, ``"[::1]:5353"``, ``"::1"`` or ``"9.9.9.9"`` -> (address, port)."""
+    text = text.strip()
+    host, port_text = text, ""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"expected [IPv6]:PORT; got {text!r}")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    try:
+        address = str(ipaddress.ip_address(host))
+    except ValueError:
+        raise ValueError(f"expected an IP address with an optional :PORT; got {text!r}") from None
+    if not port_text:
+        return address, DNS_PORT
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"expected a port from 1 to 65535; got {port_text!r}")
+    return address, int(port_text)
+
+
+# A reverse-DNS identifier prefix (Apple's PayloadIdentifier, ``org.example.autoconfig``).
+_REVERSE_DNS = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def is_reverse_dns(text: str) -> bool:
+    """Whether ``text`` can prefix a PayloadIdentifier (``org.example.autoconfig``)."""
+    return _REVERSE_DNS.fullmatch(text) is not None

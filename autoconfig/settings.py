@@ -33,11 +33,14 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from autoconfig.address import AddressError, normalize_domain
-from autoconfig.dns.nameserver import parse_nameserver
-from autoconfig.domains.cache import default_cache_dir
-from autoconfig.proxy import Network, parse_networks
-from autoconfig.render.mobileconfig import is_reverse_dns
+from autoconfig.address import (
+    AddressError,
+    Network,
+    is_reverse_dns,
+    normalize_domain,
+    parse_nameserver,
+    parse_networks,
+)
 
 PREFIX = "AUTOCONFIG_"
 DEFAULT_DOMAINS_DIR = Path("domains")
@@ -184,7 +187,7 @@ class Settings(BaseSettings):
     )
     worker_class: Literal["gthread", "sync"] = setting(
         "gthread", "gunicorn worker class: gthread (threads; new connections go to a worker"
-        " with a thread free, autoconfig/gunicorn_worker.py) or sync (see \"Benchmarks\")",
+        " with a thread free, autoconfig/server/worker.py) or sync (see \"Benchmarks\")",
         "'gthread' or 'sync'",
     )
     threads: int = setting(4, "threads per gthread worker", "an integer ≥ 1")
@@ -409,6 +412,13 @@ def _default_cache_dir(environ: Mapping[str, str]) -> Path:
     if environ.get("CACHE_DIRECTORY"):
         return Path(environ["CACHE_DIRECTORY"].split(":")[0])
     return default_cache_dir(environ)
+
+
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/autoconfig``, else ``~/.cache/autoconfig`` (per user, private)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "autoconfig"
 
 
 def variable(field: str) -> str:

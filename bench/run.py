@@ -158,7 +158,7 @@ def report(results: list[Result], spread: dict[tuple[str, str], float]) -> None:
 @contextmanager
 def run_ceiling(documents: Path, log: Path, args: argparse.Namespace) -> Iterator[str]:
     """bench/ceiling.py under gunicorn with the real server's worker settings (gthread is
-    the balanced variant `autoconfig serve` runs, autoconfig/gunicorn_worker.py)."""
+    the balanced variant `autoconfig serve` runs, autoconfig/server/worker.py)."""
     port = free_port()
     env = {**os.environ, "AUTOCONFIG_BENCH_DOCUMENTS": str(documents)}
     threads = args.gunicorn_threads if args.worker_class == "gthread" else 1

@@ -17,8 +17,8 @@ import autoconfig
 from autoconfig.address import EmailAddress
 from autoconfig.domains.registry import load_directory
 from autoconfig.render.mobileconfig import ProfileOptions, render_mobileconfig
-from autoconfig.resources import REQUIRED_TEMPLATES, ResourcesMissingError, checked_templates
 from autoconfig.settings import Settings
+from autoconfig.web.resources import REQUIRED_TEMPLATES, ResourcesMissingError, checked_templates
 from tests.support.cli import CliResult
 from tests.support.paths import DOMAINS, REPO
 

@@ -18,7 +18,7 @@ from flask import Flask
 from werkzeug.test import Client, TestResponse
 
 from autoconfig import create_app
-from autoconfig.metrics import Metrics
+from autoconfig.answers.metrics import Metrics
 from autoconfig.settings import Settings
 from autoconfig.web.fast_path import FastPath
 from autoconfig.web.metrics import METRICS_KEY

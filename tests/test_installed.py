@@ -44,8 +44,8 @@ def test_the_wheel_carries_every_template_byte_for_byte() -> None:
     for relative in shipped:
         installed = package / "templates" / relative
         assert installed.read_bytes() == (REPO / "templates" / relative).read_bytes(), relative
-    assert (package / "gunicorn.conf.py").read_bytes() == (
-        REPO / "autoconfig" / "gunicorn.conf.py"
+    assert (package / "server" / "gunicorn.conf.py").read_bytes() == (
+        REPO / "autoconfig" / "server" / "gunicorn.conf.py"
     ).read_bytes()
 
 

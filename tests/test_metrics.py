@@ -10,7 +10,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autoconfig.metrics import FAMILIES, MX_RESULTS, OTHER_FAMILY, RELOAD_RESULTS, STATUS_CLASSES
+from autoconfig.answers.metrics import (
+    FAMILIES,
+    MX_RESULTS,
+    OTHER_FAMILY,
+    RELOAD_RESULTS,
+    STATUS_CLASSES,
+)
 from tests.support.http import Reply, request
 from tests.support.server import RunningServer, run_server
 

@@ -1,4 +1,4 @@
-"""Client addresses behind exactly one trusted proxy (autoconfig/proxy.py)."""
+"""Client addresses behind exactly one trusted proxy (autoconfig/server/proxy.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from autoconfig.proxy import TrustedProxyFix, parse_networks
+from autoconfig.address import parse_networks
+from autoconfig.server.proxy import TrustedProxyFix
 from autoconfig.settings import Settings, SettingsError
 
 PROXIES = parse_networks("127.0.0.1, ::1")

@@ -33,8 +33,8 @@ from autoconfig.domains.store import (
     cache_entries,
     first_snapshot,
 )
-from autoconfig.gunicorn_app import lower_priority
 from autoconfig.render.pacc import render_pacc
+from autoconfig.server.application import lower_priority
 from tests.support.http import request
 from tests.support.paths import TEST_DATA
 from tests.support.server import RunningServer, run_server

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from autoconfig.thunderbird_oauth import THUNDERBIRD_OAUTH2_HOSTNAMES, thunderbird_oauth2_issuer
+from autoconfig.render.thunderbird_oauth import (
+    THUNDERBIRD_OAUTH2_HOSTNAMES,
+    thunderbird_oauth2_issuer,
+)
 from tests.support.paths import ISPDB
 from tests.support.thunderbird_reader import (
     AUTH_CLEARTEXT,

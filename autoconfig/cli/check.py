@@ -12,7 +12,7 @@ from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import display_path
 from autoconfig.domains.registry import NoValidDomainsError, Registry, load_directory
 from autoconfig.domains.store import cache_entries, first_snapshot, snapshot_differs
-from autoconfig.lint import lint
+from autoconfig.render.lint import lint
 from autoconfig.settings import Settings, SettingsError
 
 

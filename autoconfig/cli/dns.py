@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from autoconfig.address import AddressError, normalize_domain
+from autoconfig.address import AddressError, normalize_domain, parse_nameserver
 from autoconfig.cli.common import domains_option, load_registry
 from autoconfig.dns.check import Severity, TlsOptions, check_domain
-from autoconfig.dns.nameserver import parse_nameserver
 from autoconfig.dns.query import DnsUnavailableError, Resolver
 from autoconfig.dns.records import DEFAULT_TTL, records_for, zone_snippet
 from autoconfig.domains.records import DomainConfig

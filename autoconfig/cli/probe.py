@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from autoconfig.address import parse_nameserver
 from autoconfig.cli.common import parse_cli_address
-from autoconfig.dns.nameserver import parse_nameserver
 from autoconfig.dns.query import DnsUnavailableError, Resolver
 from autoconfig.probe.clients import NAMES, failed, probe_all
 from autoconfig.probe.report import json_report, text_report

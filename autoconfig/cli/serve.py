@@ -11,14 +11,14 @@ from typing import Any
 
 import click
 
-from autoconfig import create_app
+from autoconfig.answers.metrics import MULTIPROCESS_VARIABLE
 from autoconfig.cli.common import domains_option
 from autoconfig.domains.registry import NoValidDomainsError
-from autoconfig.gunicorn_app import GunicornSettingsError, PreloadedApplication, read_settings
-from autoconfig.metrics import MULTIPROCESS_VARIABLE
-from autoconfig.resources import ResourcesMissingError
+from autoconfig.server.app import create_app
+from autoconfig.server.application import GunicornSettingsError, PreloadedApplication, read_settings
 from autoconfig.settings import Settings, SettingsError, unknown_variables
 from autoconfig.signing import SigningError
+from autoconfig.web.resources import ResourcesMissingError
 
 # What an admin can get wrong before anything is served: one message each, no traceback.
 START_ERRORS = (
@@ -26,8 +26,8 @@ START_ERRORS = (
 )
 
 
-# gthread is served by its balanced variant (autoconfig/gunicorn_worker.py).
-WORKER_CLASSES = {"gthread": "autoconfig.gunicorn_worker.BalancedThreadWorker", "sync": "sync"}
+# gthread is served by its balanced variant (autoconfig/server/worker.py).
+WORKER_CLASSES = {"gthread": "autoconfig.server.worker.BalancedThreadWorker", "sync": "sync"}
 
 
 def gunicorn_options(settings: Settings, bind: str | None, workers: int | None) -> dict[str, Any]:

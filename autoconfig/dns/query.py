@@ -16,7 +16,7 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from autoconfig.dns.nameserver import parse_nameserver
+from autoconfig.address import parse_nameserver
 
 # When a negative answer carries no SOA, cache it this long (seconds).
 DEFAULT_NEGATIVE_TTL = 60

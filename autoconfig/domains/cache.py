@@ -53,13 +53,6 @@ def cache_key() -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_CACHE_HOME/autoconfig``, else ``~/.cache/autoconfig`` (per user, private)."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "autoconfig"
-
-
 class CompiledCache:
     """The cache file of one domains directory inside ``folder``."""
 

@@ -37,6 +37,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from autoconfig.address import AddressError, normalize_domain, plain_domain_names
+from autoconfig.domains.logo import read_logo
 from autoconfig.domains.records import (
     PLACEHOLDER_DOMAIN,
     STANDARD_PORTS,
@@ -51,7 +52,6 @@ from autoconfig.domains.records import (
     Security,
     Server,
 )
-from autoconfig.logo import read_logo
 
 _PLACEHOLDER = re.compile(r"%[A-Za-z]+%")
 _LDH = re.compile(r"[a-z0-9.-]*")

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import plistlib
-import re
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from autoconfig.address import AddressError, EmailAddress, normalize_domain
+from autoconfig.address import AddressError, EmailAddress, is_reverse_dns, normalize_domain
 from autoconfig.domains.records import (
     Auth,
     DomainConfig,
@@ -66,7 +65,6 @@ KIND_CARDDAV = "carddav"
 KIND_EAS = "eas"
 
 MAX_ACCOUNT_NAME_LENGTH = 100
-_REVERSE_DNS = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 class ProfileRequestError(ValueError):
@@ -95,11 +93,6 @@ class ProfileOptions:
     account_name: str | None = None
     activesync: bool = False  # an Exchange ActiveSync account instead of IMAP/POP3
     translate: Translator = english
-
-
-def is_reverse_dns(text: str) -> bool:
-    """Whether ``text`` can prefix a PayloadIdentifier (``org.example.autoconfig``)."""
-    return _REVERSE_DNS.fullmatch(text) is not None
 
 
 def check_account_name(text: str) -> str:

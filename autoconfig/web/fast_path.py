@@ -29,11 +29,11 @@ from flask import Flask
 from werkzeug.wrappers import Request
 
 from autoconfig.address import AddressError, parse_address
+from autoconfig.answers.metrics import Metrics
 from autoconfig.domains.records import DomainConfig
 from autoconfig.domains.store import ConfigStore, Snapshot
 from autoconfig.errors import ClientError
 from autoconfig.i18n import TRANSLATORS_KEY, language_of
-from autoconfig.metrics import Metrics
 from autoconfig.phrases import Translator
 from autoconfig.pox import MAX_BODY_BYTES, PoxError, parse_request
 from autoconfig.render.autodiscover import render_pox_settings
@@ -62,7 +62,7 @@ THUNDERBIRD_PATHS = frozenset({
 # The query Thunderbird sends: the address alone, its '@' plain or percent-encoded.
 # Anything else (other keys, other escapes, '+') is read by werkzeug in the view.
 _THUNDERBIRD_QUERY = re.compile(r"emailaddress=((?:[A-Za-z0-9._@-]|%40)+)")
-# Flask endpoints the answers are counted under in /metrics (autoconfig/metrics.py).
+# Flask endpoints the answers are counted under in /metrics (autoconfig/answers/metrics.py).
 THUNDERBIRD_ENDPOINT = "thunderbird.client_config"
 POX_ENDPOINT = "autodiscover.pox_post"
 PROFILE_PATH = "/apple/profile.mobileconfig"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from autoconfig.metrics import Metrics
+from autoconfig.answers.metrics import Metrics
 
 blueprint = Blueprint("metrics", __name__)
 

@@ -3,7 +3,7 @@
 The oracle's own restatement of ``kHostnames``, ``kIssuersWithoutExchangeSupport`` and
 ``getHostnameDetails`` (mozilla/releases-comm-central, mailnews/base/src, commit
 003b6e96e472c54acc4332d3e9eaa7426f549664), grouped by issuer. It deliberately does not
-import the server's table (autoconfig/thunderbird_oauth.py): a test compares the two.
+import the server's table (autoconfig/render/thunderbird_oauth.py): a test compares the two.
 The test-only ``*.test`` hosts of that file are left out.
 """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # autoconfig/
 
 # Every template a view renders: checked at start-up, before anything is served.
 REQUIRED_TEMPLATES = ("apple/page.html", "apple/style.css")

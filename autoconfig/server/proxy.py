@@ -16,24 +16,10 @@ from typing import TYPE_CHECKING
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from autoconfig.address import Network
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(raw: str) -> tuple[Network, ...]:
-    """``"127.0.0.1, ::1, 10.0.0.0/8"`` as networks; ValueError names a bad entry."""
-    networks: list[Network] = []
-    for entry in (part.strip() for part in raw.split(",")):
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ValueError(f"expected IP addresses or networks; got {entry!r}") from None
-    return tuple(networks)
-
 
 def _trusted(peer: str, proxies: tuple[Network, ...]) -> bool:
     try:

@@ -14,7 +14,7 @@ from autoconfig.domains.load import Finding, KeyPath, LoadedFile, format_key_pat
 from autoconfig.domains.records import STANDARD_PORTS, Auth, Protocol, Security, Server
 from autoconfig.render.mobileconfig import apple_auth
 from autoconfig.render.pacc import chosen_servers
-from autoconfig.thunderbird_oauth import thunderbird_oauth2_issuer
+from autoconfig.render.thunderbird_oauth import thunderbird_oauth2_issuer
 
 # Methods Thunderbird rejects on an incoming server (docs/thunderbird.md#authentication).
 _TB_INCOMING_REJECTS = {Auth.NONE, Auth.CLIENT_CERT}

@@ -12,7 +12,7 @@ from typing import Any
 
 # Load the domain files once in the master: errors show once, workers share the memory.
 # (`autoconfig serve` builds the app itself; the master also watches the files and
-# replaces the workers after a reload: autoconfig/gunicorn_app.py.)
+# replaces the workers after a reload: autoconfig/server/application.py.)
 preload_app = True
 # A request is a lookup and a prerendered document: 30 s means a stuck worker.
 timeout = 30
@@ -22,9 +22,9 @@ graceful_timeout = 20
 # Idle keep-alive connections from nginx's upstream pool (nginx/autoconfig.conf keepalive).
 keepalive = 20
 # Access log: no query strings, no bodies, no address in the Autodiscover v2 path
-# (autoconfig/gunicorn_logging.py). %(h)s is the client: for requests from the proxy named
-# in AUTOCONFIG_TRUSTED_PROXIES, the X-Forwarded-For entry it added (autoconfig/proxy.py).
-logger_class = "autoconfig.gunicorn_logging.AddressFreeLogger"
+# (autoconfig/server/access_log.py). %(h)s is the client: for requests from the proxy named
+# in AUTOCONFIG_TRUSTED_PROXIES, the X-Forwarded-For entry it added (autoconfig/server/proxy.py).
+logger_class = "autoconfig.server.access_log.AddressFreeLogger"
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
@@ -36,6 +36,6 @@ control_socket_disable = True
 def child_exit(server: Any, worker: Any) -> None:
     """A worker ended: drop its live gauges from /metrics (prometheus_client's
     multiprocess mode); its counters stay counted."""
-    from autoconfig.metrics import worker_exited  # noqa: PLC0415 - only in the master
+    from autoconfig.answers.metrics import worker_exited  # noqa: PLC0415 - only in the master
 
     worker_exited(worker.pid)

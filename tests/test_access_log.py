@@ -1,4 +1,4 @@
-"""The access log never writes an email address (autoconfig/gunicorn_logging.py)."""
+"""The access log never writes an email address (autoconfig/server/access_log.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from autoconfig.gunicorn_logging import AddressFreeLogger, mask_path
+from autoconfig.server.access_log import AddressFreeLogger, mask_path
 
 
 @pytest.mark.parametrize(

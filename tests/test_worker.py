@@ -2,7 +2,7 @@
 
 gunicorn's stock gthread worker takes every connection it can: with keep-alive clients
 (wrk, nginx's upstream pool) one worker ended up holding nearly all of them, so one core
-did the work (autoconfig/gunicorn_worker.py). Measured here on the real server: which
+did the work (autoconfig/server/worker.py). Measured here on the real server: which
 worker process holds each established connection, read from /proc.
 """
 
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from autoconfig.gunicorn_worker import REQUESTS_PER_CONNECTION
+from autoconfig.server.worker import REQUESTS_PER_CONNECTION
 from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer, run_server
 from tests.support.system import require_program
