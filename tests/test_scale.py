@@ -23,16 +23,15 @@ from pathlib import Path
 import pytest
 import segno
 
+from autoconfig.answers.documents import (
+    RENDERED_DOCUMENTS_KEPT,
+    RenderedDocuments,
+    SnapshotDocuments,
+)
 from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import load_file, scan_domain_files
 from autoconfig.domains.parallel import FILES_PER_PROCESS_AT_LEAST, load_files
-from autoconfig.domains.store import (
-    RENDERED_DOCUMENTS_KEPT,
-    RenderedDocuments,
-    build_snapshot,
-    cache_entries,
-    first_snapshot,
-)
+from autoconfig.domains.store import build_snapshot, cache_entries, first_snapshot
 from autoconfig.render.pacc import render_pacc
 from autoconfig.server.application import lower_priority
 from tests.support.http import request
@@ -397,8 +396,9 @@ def test_an_edit_in_place_gives_what_a_fresh_load_gives(tmp_path: Path) -> None:
     in_place = build_snapshot(directory, first)
     fresh = build_snapshot(directory)
     assert dict(in_place.registry.by_domain) == dict(fresh.registry.by_domain)
-    assert [in_place.thunderbird_document(c) for c in in_place.registry.configs] == [
-        fresh.thunderbird_document(c) for c in fresh.registry.configs
+    in_place_documents, fresh_documents = SnapshotDocuments(in_place), SnapshotDocuments(fresh)
+    assert [in_place_documents.thunderbird(c) for c in in_place.registry.configs] == [
+        fresh_documents.thunderbird(c) for c in fresh.registry.configs
     ]
     assert in_place.registry.lookup("alias3.example").name == "Customer Three"  # type: ignore[union-attr]
     # A changed domain list (and size: the stamp must change) is built afresh, also right.

@@ -1,20 +1,19 @@
 """The configuration a running server holds, and how it is reloaded safely.
 
-A ``Snapshot`` (registry + the Thunderbird and PACC documents rendered once for it) is
-immutable; reload builds a new one and swaps a single reference, so requests
-never see half a configuration. A reload that fails keeps the last good one.
+A ``Snapshot`` (the registry of loaded records and the stamps of the files it came from)
+is immutable; reload builds a new one and swaps a single reference, so requests never see
+half a configuration. A reload that fails keeps the last good one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -28,7 +27,6 @@ from autoconfig.domains.load import (
     load_file,
     scan_domain_files,
 )
-from autoconfig.domains.records import DomainConfig
 from autoconfig.domains.registry import (
     NoValidDomainsError,
     Registry,
@@ -37,8 +35,6 @@ from autoconfig.domains.registry import (
     with_files_replaced,
 )
 from autoconfig.domains.watch import DirectoryWatcher
-from autoconfig.render.pacc import render_pacc
-from autoconfig.render.thunderbird import render_thunderbird
 
 log = logging.getLogger("autoconfig")
 
@@ -48,70 +44,12 @@ Signature = Mapping[str, FileStamp]
 
 
 @dataclass(frozen=True, slots=True)
-class RenderedDocument:
-    """Response bytes with their strong ETag."""
-
-    body: bytes
-    etag: str
-
-    @classmethod
-    def of(cls, body: bytes) -> RenderedDocument:
-        """Wrap ``body`` with an ETag derived from its content."""
-        return cls(body, hashlib.sha256(body).hexdigest()[:32])
-
-
-# Documents a process keeps per snapshot and kind. Each is 1-2 KB, so a worker holds at
-# most a few MB of them however many domains there are; a document that fell out is
-# rendered again (tens of microseconds) with the same bytes and ETag.
-RENDERED_DOCUMENTS_KEPT = 4096
-
-
-class RenderedDocuments:
-    """Documents rendered on first request and kept, up to ``RENDERED_DOCUMENTS_KEPT``.
-
-    Rendering every domain's documents at load cost a third of a start at 100 000
-    files, and the master that loads never serves them. When full, the memo starts
-    over (one dict operation at a time, so threads need no lock): simpler than an LRU,
-    and a hoster's busy domains are back after their next request.
-    """
-
-    __slots__ = ("_kept",)
-
-    def __init__(self) -> None:
-        self._kept: dict[str, RenderedDocument] = {}
-
-    def get(self, key: str, render: Callable[[], bytes]) -> RenderedDocument:
-        """The document under ``key``, rendered by ``render`` if not kept."""
-        document = self._kept.get(key)
-        if document is None:
-            document = RenderedDocument.of(render())
-            if len(self._kept) >= RENDERED_DOCUMENTS_KEPT:
-                self._kept = {}
-            self._kept[key] = document
-        return document
-
-
-@dataclass(frozen=True, slots=True)
 class Snapshot:
     """One loaded configuration: what every request in flight reads."""
 
     registry: Registry
     signature: Signature
     loaded_at: float
-    _thunderbird: RenderedDocuments = field(default_factory=RenderedDocuments, compare=False)
-    _pacc: RenderedDocuments = field(default_factory=RenderedDocuments, compare=False)
-
-    def thunderbird_document(self, config: DomainConfig) -> RenderedDocument:
-        """The clientConfig document of ``config``'s file (a record of this snapshot)."""
-        return self._thunderbird.get(config.id, lambda: render_thunderbird(config))
-
-    def pacc_document(self, config: DomainConfig, domain: str) -> RenderedDocument:
-        """``domain``'s PACC document; kept for a domain the files list, rendered anew for
-        one found by MX. Either way the bytes are a pure function of file and domain,
-        as the digest in DNS needs."""
-        if self.registry.lookup(domain) is not config:
-            return RenderedDocument.of(render_pacc(config, domain))
-        return self._pacc.get(domain, lambda: render_pacc(config, domain))
 
 
 def directory_signature(directory: Path) -> Signature:

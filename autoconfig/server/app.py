@@ -12,6 +12,7 @@ import time
 from flask import Flask, Response, g, request
 
 from autoconfig import i18n
+from autoconfig.answers.documents import Documents
 from autoconfig.answers.metrics import Metrics
 from autoconfig.directory import directory_from_settings
 from autoconfig.dns.mx import MxResolver
@@ -22,7 +23,7 @@ from autoconfig.signing import signer_from_settings
 from autoconfig.web import apple, autodiscover, brand, health, metrics, pacc, thunderbird, wellknown
 from autoconfig.web.errors import register_error_handlers
 from autoconfig.web.fast_path import install_fast_path
-from autoconfig.web.lookup import DIRECTORY_KEY, MX_RESOLVER_KEY, STORE_KEY
+from autoconfig.web.lookup import DIRECTORY_KEY, DOCUMENTS_KEY, MX_RESOLVER_KEY, STORE_KEY
 from autoconfig.web.policy import register_policy
 from autoconfig.web.resources import templates_dir
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings.dns_nameserver, settings.dns_timeout, settings.mx_cache_size,
         on_lookup=counters.mx_lookup,
     )
+    app.extensions[DOCUMENTS_KEY] = Documents()
     app.extensions[apple.SIGNER_KEY] = signer_from_settings(settings)  # checked once
     app.extensions[DIRECTORY_KEY] = directory_from_settings(settings.ldap)  # LDAP, optional
     register_error_handlers(app)

@@ -29,6 +29,7 @@ from flask import Flask
 from werkzeug.wrappers import Request
 
 from autoconfig.address import AddressError, parse_address
+from autoconfig.answers.documents import Documents
 from autoconfig.answers.metrics import Metrics
 from autoconfig.domains.records import DomainConfig
 from autoconfig.domains.store import ConfigStore, Snapshot
@@ -47,7 +48,7 @@ from autoconfig.web.apple import (
     require_protocol,
 )
 from autoconfig.web.autodiscover import PLAIN_XML_CONTENT_TYPES, POX_CONTENT_TYPE, POX_PATHS
-from autoconfig.web.lookup import DIRECTORY_KEY, STORE_KEY
+from autoconfig.web.lookup import DIRECTORY_KEY, DOCUMENTS_KEY, STORE_KEY
 from autoconfig.web.metrics import METRICS_KEY
 from autoconfig.web.policy import COMMON_HEADERS, DEFAULT_CACHE_CONTROL
 from autoconfig.web.thunderbird import CONTENT_TYPE as THUNDERBIRD_CONTENT_TYPE
@@ -78,6 +79,7 @@ class FastPath:
     def __init__(self, app: Flask, flask_wsgi: WSGIApplication) -> None:
         self.views = flask_wsgi  # the Flask app: every request not answered here
         self._store: ConfigStore = app.extensions[STORE_KEY]
+        self._documents: Documents = app.extensions[DOCUMENTS_KEY]
         self._metrics: Metrics = app.extensions[METRICS_KEY]
         self._has_directory = app.extensions.get(DIRECTORY_KEY) is not None
         settings = app.config["AUTOCONFIG_SETTINGS"]
@@ -136,7 +138,7 @@ class FastPath:
         config = self._served(snapshot, address.domain)
         if config is None:
             return None
-        document = snapshot.thunderbird_document(config)
+        document = self._documents.of(snapshot).thunderbird(config)
         headers = shared_document_headers(document, self._max_age)
         return document.body, [("Content-Type", THUNDERBIRD_CONTENT_TYPE), *headers.items()]
 

@@ -17,6 +17,7 @@ from autoconfig.address import (
     normalize_domain,
     parse_address,
 )
+from autoconfig.answers.documents import Documents, SnapshotDocuments
 from autoconfig.directory import Directory
 from autoconfig.dns.mx import MxResolver
 from autoconfig.domains.records import DomainConfig
@@ -27,6 +28,7 @@ from autoconfig.phrases import Phrase
 STORE_KEY = "autoconfig.store"
 MX_RESOLVER_KEY = "autoconfig.mx_resolver"
 DIRECTORY_KEY = "autoconfig.directory"
+DOCUMENTS_KEY = "autoconfig.documents"
 
 
 def current_store() -> ConfigStore:
@@ -38,6 +40,12 @@ def current_store() -> ConfigStore:
 def current_snapshot() -> Snapshot:
     """The configuration to answer this request with."""
     return current_store().snapshot
+
+
+def current_documents() -> SnapshotDocuments:
+    """The shared documents of the snapshot being served."""
+    documents: Documents = current_app.extensions[DOCUMENTS_KEY]
+    return documents.of(current_snapshot())
 
 
 def address_from(text: str) -> EmailAddress:

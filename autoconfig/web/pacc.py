@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
 from autoconfig.render.pacc import CONTENT_TYPE, HOST_PREFIX, WELL_KNOWN_PATH
-from autoconfig.web.lookup import current_snapshot, domain_from_host
+from autoconfig.web.lookup import current_documents, current_snapshot, domain_from_host
 
 blueprint = Blueprint("pacc", __name__)
 
@@ -22,7 +22,7 @@ def user_agent_configuration() -> Response:
     """The PACC document of the domain the Host header names."""
     snapshot = current_snapshot()
     domain, config = domain_from_host(snapshot, request.host, (f"{HOST_PREFIX}.",))
-    document = snapshot.pacc_document(config, domain)
+    document = current_documents().pacc(config, domain)
     response = Response(document.body, content_type=CONTENT_TYPE)
     response.set_etag(document.etag)
     response.cache_control.public = True

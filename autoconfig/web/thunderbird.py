@@ -7,11 +7,12 @@ from werkzeug.http import parse_etags, quote_etag
 from werkzeug.wrappers import Response
 
 from autoconfig import hosts
-from autoconfig.domains.store import RenderedDocument
+from autoconfig.answers.documents import RenderedDocument
 from autoconfig.render.thunderbird import render_thunderbird
 from autoconfig.web.lookup import (
     address_from,
     config_from_host,
+    current_documents,
     current_snapshot,
     find_config,
     for_user,
@@ -48,7 +49,7 @@ def client_config() -> Response:
             return response
     else:
         config = config_from_host(snapshot, request.host, HOST_PREFIXES)
-    document = snapshot.thunderbird_document(config)
+    document = current_documents().thunderbird(config)
     max_age = current_app.config["AUTOCONFIG_SETTINGS"].cache_max_age
     headers = shared_document_headers(document, max_age)
     if_none_match = request.headers.get("If-None-Match")
