@@ -1,18 +1,23 @@
-"""The visitor's language for the settings page and the profiles it links to.
+"""The visitor's language, and the catalogs that translate phrases into it.
 
 ``?lang=`` (the page's language links) wins, then the browser's ``Accept-Language``,
-then English. Catalogs are Babel ``.po``/``.mo`` files under ``translations/``
-(compiled by ``make translations``; see the README), read by Flask-Babel.
+then English. Catalogs are Babel ``.po``/``.mo`` files under ``translations/`` in this
+package (compiled by ``make translations``; see ``docs/contributing.md``). The answers
+(a profile's texts) and the page (its phrases; its templates through Flask-Babel) read
+the same catalogs; nothing here needs a web framework.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
-from flask_babel import Babel, get_translations
-from werkzeug.wrappers import Request
+from pathlib import Path
+
+from babel.support import Translations
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from autoconfig.phrases import Translator
 
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 DEFAULT_LANGUAGE = "en"
 # BCP 47 tag -> the language's own name, as the language switch shows it.
 LANGUAGES: dict[str, str] = {
@@ -39,53 +44,39 @@ def match_language(tag: str) -> str | None:
     return _BY_LOWER.get(lowered) or _BY_PRIMARY.get(lowered.split("-")[0])
 
 
-def chosen_language() -> str | None:
-    """The language the visitor picked with ``?lang=``, if it is one we have."""
-    return match_language(request.args.get("lang", ""))
-
-
-def page_language() -> str:
-    """The BCP 47 tag of the language to answer this request in."""
-    return language_of(request)
-
-
-def language_of(asking: Request) -> str:
-    """The BCP 47 tag of the language to answer ``asking`` in (outside Flask too: the
-    fast path's profiles, autoconfig/web/fast_path.py)."""
-    chosen = match_language(asking.args.get("lang", ""))
-    if chosen:
-        return chosen
-    for tag, quality in asking.accept_languages:
-        if quality > 0:
-            match = match_language(tag)
-            if match:
-                return match
+def language_of(chosen: str, accept_language: str) -> str:
+    """The BCP 47 tag to answer in: ``chosen`` (the ``lang`` query parameter) if we have
+    it, else the first acceptable language of the ``Accept-Language`` header we have."""
+    picked = match_language(chosen)
+    if picked:
+        return picked
+    if accept_language:
+        for tag, quality in parse_accept_header(accept_language, LanguageAccept):
+            if quality > 0:
+                match = match_language(tag)
+                if match:
+                    return match
     return DEFAULT_LANGUAGE
 
 
-def _babel_locale() -> str:
-    return page_language().replace("-", "_")  # Babel names pt-BR pt_BR
+def babel_locale(language: str) -> str:
+    """Babel's name of one of ``LANGUAGES`` (pt-BR is pt_BR)."""
+    return language.replace("-", "_")
 
 
-def translator() -> Translator:
-    """The gettext function of this request's language (for ``Phrase.translated``).
+class Translators:
+    """One gettext function per language, loaded from the catalogs when first asked for
+    and kept for the process (one dict read per request after that)."""
 
-    Kept per language for the app: Flask-Babel's lookup of the same catalogs (locale
-    selector, Locale parsing, its cache) cost as much as the rest of a profile request.
-    The language is the one ``_babel_locale`` gives Flask-Babel, one of ``LANGUAGES``.
-    """
-    kept: dict[str, Translator] = current_app.extensions[TRANSLATORS_KEY]
-    language = page_language()
-    translate = kept.get(language)  # read without Flask by the fast path too
-    if translate is None:
-        translate = kept[language] = get_translations().gettext
-    return translate
+    __slots__ = ("_kept",)
 
+    def __init__(self) -> None:
+        self._kept: dict[str, Translator] = {}
 
-TRANSLATORS_KEY = "autoconfig.translators"
-
-
-def init_app(app: Flask) -> None:
-    """Let Flask-Babel find our catalogs and ask us for each request's language."""
-    Babel(app, locale_selector=_babel_locale)
-    app.extensions[TRANSLATORS_KEY] = {}
+    def __call__(self, language: str) -> Translator:
+        """The gettext function of ``language`` (one of ``LANGUAGES``)."""
+        translate = self._kept.get(language)
+        if translate is None:
+            catalog = Translations.load(str(TRANSLATIONS_DIR), [babel_locale(language)])
+            translate = self._kept[language] = catalog.gettext
+        return translate

@@ -6,10 +6,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
+from werkzeug.test import Client
 
-from autoconfig import create_app
+from autoconfig.server.app import Application, create_app
 from autoconfig.settings import Settings
 from tests.support.cli import CliResult, run_cli
 from tests.support.paths import DOMAINS
@@ -17,15 +16,15 @@ from tests.support.server import RunningServer, run_server
 
 
 @pytest.fixture
-def app() -> Flask:
+def app() -> Application:
     """The app of this checkout in-process, on the bundled domains (no reload thread)."""
     return create_app(Settings.from_env({"AUTOCONFIG_RELOAD_INTERVAL": "0"}).with_domains(DOMAINS))
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """Flask's test client for ``app``: requests without a socket."""
-    return app.test_client()
+def client(app: Application) -> Client:
+    """werkzeug's test client for ``app``: requests without a socket."""
+    return Client(app)
 
 
 @pytest.fixture

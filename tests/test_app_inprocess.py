@@ -1,4 +1,4 @@
-"""The app in-process (Flask's test client): start-up checks and shared behaviour.
+"""The app in-process (werkzeug's test client): start-up checks and shared behaviour.
 
 Beside, never instead of, the tests against the installed server: these pin what
 ``create_app`` checks before any request and how views answer, without a socket.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from babel.support import Translations
-from flask.testing import FlaskClient
+from werkzeug.test import Client
 
 import autoconfig
 from autoconfig.address import EmailAddress
@@ -50,7 +50,7 @@ def test_no_templates_folder_is_refused(tmp_path: Path) -> None:
     assert str(caught.value) == f"{tmp_path / 'templates'}: no templates folder; {REINSTALL}"
 
 
-def test_the_page_and_health_answer_in_process(client: FlaskClient) -> None:
+def test_the_page_and_health_answer_in_process(client: Client) -> None:
     assert client.get("/healthz").status_code == 200
     page = client.get("/apple?emailaddress=alice%40example.com")
     assert page.status_code == 200
@@ -67,7 +67,7 @@ def test_the_cli_fixture_runs_check_on_the_bundled_domains(
     )
 
 
-def test_each_request_gets_its_own_languages_profile(client: FlaskClient) -> None:
+def test_each_request_gets_its_own_languages_profile(client: Client) -> None:
     # The kept translators and prepared profiles hold every language apart.
     url = "/apple/profile.mobileconfig?emailaddress=alice@example.com"
     catalogs = Path(autoconfig.__file__).parent / "translations"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import segno
 
+from autoconfig.answers.brand import contrast, text_on
 from autoconfig.domains.load import load_file
-from autoconfig.web.brand import contrast, text_on
 from tests.support.http import request
 from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer, run_server

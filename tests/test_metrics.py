@@ -133,7 +133,7 @@ def test_counts_add_up_across_two_workers_and_no_label_names_a_user(
 
         # Labels come from fixed sets: no address, domain or path ever becomes one.
         allowed = {
-            "family": set(FAMILIES.values()) | {OTHER_FAMILY},
+            "family": set(FAMILIES) | {OTHER_FAMILY},
             "status": set(STATUS_CLASSES),
             "result": set(RELOAD_RESULTS) | set(MX_RESULTS),
         }
@@ -194,14 +194,16 @@ def test_counts_add_up_across_two_workers_and_no_label_names_a_user(
 
 def test_in_process_app_counts_in_its_own_registry(tmp_path: Path) -> None:
     # Two apps in one process (as tests build them) must not share or clash.
+    from werkzeug.test import Client  # noqa: PLC0415
+
     from autoconfig import create_app  # noqa: PLC0415
     from autoconfig.settings import Settings  # noqa: PLC0415
     from tests.support.paths import DOMAINS  # noqa: PLC0415
 
     settings = Settings(domains=DOMAINS, reload_interval=0)
     first, second = create_app(settings), create_app(settings)
-    assert first.test_client().get(THUNDERBIRD).status_code == 200
-    text = second.test_client().get("/metrics").text
+    assert Client(first).get(THUNDERBIRD).status_code == 200
+    text = Client(second).get("/metrics").text
     assert 'autoconfig_requests_total{family="thunderbird",status="2xx"}' not in text
-    text = first.test_client().get("/metrics").text
+    text = Client(first).get("/metrics").text
     assert 'autoconfig_requests_total{family="thunderbird",status="2xx"} 1.0' in text

@@ -158,7 +158,7 @@ NOT_SERVED = "no mail settings are served for"
         ("emailaddress=a%0d%0ab@example.com", None, 400, "contains U+000D"),
         ("emailaddress=%3Cscript%3E@example.com", None, 400, "contains '<'"),
         ("emailaddress=a@exa_mple.com", None, 400, "not a valid domain name"),
-        ("emailaddress=a@b%FF.com", None, 400, "not a valid domain name"),
+        ("emailaddress=a@b%FF.com", None, 400, "the address is not valid UTF-8"),
         ("emailaddress=" + "a" * 300 + "@example.com", None, 400, "longer than 254 characters"),
         ("", "exa mple.com", 400, "the Host header names no domain"),
     ],

@@ -23,32 +23,18 @@ if TYPE_CHECKING:
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
-# Flask endpoint (blueprint.view) -> the family its requests are counted under.
-FAMILIES = {
-    "thunderbird.client_config": "thunderbird",
-    "autodiscover.pox_post": "autodiscover_pox",
-    "autodiscover.pox_get": "autodiscover_pox",
-    "autodiscover.v2_query": "autodiscover_v2",
-    "autodiscover.v2_path": "autodiscover_v2",
-    "apple.profile": "apple_profile",
-    "apple.page": "page",
-    "apple.stylesheet": "page",
-    "health.healthz": "health",
-    "health.readyz": "health",
-    "metrics.metrics": "metrics",
-}
-OTHER_FAMILY = "other"  # no route matched (404, 405): scanners, typos
+# The families requests are counted under: each route names one (answers/routes.py).
+FAMILIES = (
+    "thunderbird", "autodiscover_pox", "autodiscover_v2", "apple_profile", "pacc",
+    "wellknown", "brand", "page", "health", "metrics",
+)
+OTHER_FAMILY = "other"  # no route matched (404): scanners, typos
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 RELOAD_RESULTS = ("succeeded", "refused")
 MX_RESULTS = ("hit", "miss", "failure")
 # Request durations: a prerendered document takes about a millisecond, an MX lookup
 # up to AUTOCONFIG_DNS_TIMEOUT (2 s by default).
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-
-
-def family_of(endpoint: str | None) -> str:
-    """The bounded family name of a Flask endpoint."""
-    return FAMILIES.get(endpoint or "", OTHER_FAMILY)
 
 
 def status_class(status: int) -> str:
@@ -122,10 +108,10 @@ class Metrics:
         for result in MX_RESULTS:
             self.mx_lookups.labels(result)
 
-    def request_done(self, endpoint: str | None, status: int, seconds: float) -> None:
-        """Count one answered request (the labelled series are looked up once per
-        family and status class: ``labels()`` validates and locks on every call)."""
-        key = (family_of(endpoint), status_class(status))
+    def request_done(self, family: str, status: int, seconds: float) -> None:
+        """Count one answered request of ``family`` (the labelled series are looked up
+        once per family and status class: ``labels()`` validates and locks on every call)."""
+        key = (family, status_class(status))
         series = self._series.get(key)
         if series is None:
             family, status_text = key

@@ -1,6 +1,6 @@
 """Per-user login names from an LDAP directory: connection, cache and lookup.
 
-The views ask ``Directory.find`` (through ``autoconfig.web.lookup``); renderers never
+The answers ask ``Directory.find`` (through ``autoconfig.answers.lookup``); renderers never
 see the directory, only the login name it gave. ldap3 is an optional dependency
 (``pip install 'autoconfig[ldap]'``): nothing here imports it until a directory is
 configured.

@@ -20,11 +20,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from autoconfig.domains.store import ConfigStore
-from autoconfig.web.lookup import STORE_KEY
+from autoconfig.server.app import Application
 
 SETTINGS_FILE = Path(__file__).resolve().parent / "gunicorn.conf.py"
 
@@ -70,9 +68,9 @@ def lower_priority(pids: Iterable[int], increment: int = RELOAD_NICE_INCREMENT) 
 
 
 class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
-    """gunicorn serving one Flask app built by the caller (``preload_app`` by nature)."""
+    """gunicorn serving one application built by the caller (``preload_app`` by nature)."""
 
-    def __init__(self, app: Flask, overrides: Mapping[str, Any]) -> None:
+    def __init__(self, app: Application, overrides: Mapping[str, Any]) -> None:
         self._app = app
         self._overrides = dict(overrides)
         self._hup_from_watcher = threading.Event()
@@ -96,7 +94,7 @@ class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn i
         CPU priority (``lower_priority``); it replaces them after a refused reload too.
         A HUP from outside (``systemctl reload``) checks the files first, too.
         """
-        store: ConfigStore = self._app.extensions[STORE_KEY]
+        store = self._app.store
         ours = self._hup_from_watcher
 
         def when_ready(server: Any) -> None:
@@ -120,6 +118,6 @@ class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn i
 
         return {"when_ready": when_ready, "on_reload": on_reload, "pre_fork": pre_fork}
 
-    def load(self) -> Flask:
+    def load(self) -> Application:
         """The app built before gunicorn started: no second load of the domain files."""
         return self._app

@@ -8,37 +8,37 @@ includes nginx/autoconfig-locations.conf to send the two paths here.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request
-from werkzeug.wrappers import Response
-
+from autoconfig import hosts
+from autoconfig.answers.lookup import domain_from_host
+from autoconfig.answers.request import Answer, Ask
+from autoconfig.answers.services import Services
 from autoconfig.errors import UnknownDomainError
-from autoconfig.web.lookup import current_snapshot, domain_from_host
-
-blueprint = Blueprint("wellknown", __name__)
 
 # The website of <domain> itself, or the autoconfig names of the domain.
-HOST_PREFIXES = ("autoconfig.", "ua-auto-config.")
+HOST_PREFIXES = (hosts.THUNDERBIRD, hosts.PACC)
 # RFC 4918 PROPFIND is what DAV clients send first; GET/HEAD for browsers and probes.
-METHODS = ["GET", "HEAD", "PROPFIND", "OPTIONS"]
+METHODS = ("GET", "PROPFIND", "OPTIONS")
 
 
-def _redirect(kind: str) -> Response:
-    domain, config = domain_from_host(current_snapshot(), request.host, HOST_PREFIXES)
+def _redirect(kind: str, ask: Ask, services: Services) -> Answer:
+    snapshot = services.store.snapshot
+    domain, config = domain_from_host(services, snapshot, ask.host, HOST_PREFIXES)
     url: str | None = getattr(config, kind)
     if url is None:
         raise UnknownDomainError(f"{domain} offers no {kind} service")
-    response = redirect(url, code=301)
-    response.headers["Cache-Control"] = "no-store"  # the file may change; don't pin it
-    return response
+    headers = [
+        ("Location", url),
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Cache-Control", "no-store"),  # the file may change; don't pin it
+    ]
+    return Answer(301, headers, f"redirecting to {url}\n".encode())
 
 
-@blueprint.route("/.well-known/caldav", methods=METHODS)
-def caldav() -> Response:
+def caldav(ask: Ask, services: Services) -> Answer:
     """Redirect to the domain's CalDAV context path."""
-    return _redirect("caldav")
+    return _redirect("caldav", ask, services)
 
 
-@blueprint.route("/.well-known/carddav", methods=METHODS)
-def carddav() -> Response:
+def carddav(ask: Ask, services: Services) -> Answer:
     """Redirect to the domain's CardDAV context path."""
-    return _redirect("carddav")
+    return _redirect("carddav", ask, services)

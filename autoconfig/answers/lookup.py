@@ -1,14 +1,12 @@
 """Who is asking? Turn a request's address or Host header into a served domain.
 
-Shared by every client's view, so the same address or host means the same
+Shared by every answer and the page, so the same address or host means the same
 domain everywhere, and every lookup failure is the same clean 400 or 404.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from flask import current_app
 
 from autoconfig.address import (
     AddressError,
@@ -17,35 +15,11 @@ from autoconfig.address import (
     normalize_domain,
     parse_address,
 )
-from autoconfig.answers.documents import Documents, SnapshotDocuments
-from autoconfig.directory import Directory
-from autoconfig.dns.mx import MxResolver
+from autoconfig.answers.services import Services
 from autoconfig.domains.records import DomainConfig
-from autoconfig.domains.store import ConfigStore, Snapshot
+from autoconfig.domains.store import Snapshot
 from autoconfig.errors import BadRequestError, UnknownDomainError
 from autoconfig.phrases import Phrase
-
-STORE_KEY = "autoconfig.store"
-MX_RESOLVER_KEY = "autoconfig.mx_resolver"
-DIRECTORY_KEY = "autoconfig.directory"
-DOCUMENTS_KEY = "autoconfig.documents"
-
-
-def current_store() -> ConfigStore:
-    """The store of the running app."""
-    store: ConfigStore = current_app.extensions[STORE_KEY]
-    return store
-
-
-def current_snapshot() -> Snapshot:
-    """The configuration to answer this request with."""
-    return current_store().snapshot
-
-
-def current_documents() -> SnapshotDocuments:
-    """The shared documents of the snapshot being served."""
-    documents: Documents = current_app.extensions[DOCUMENTS_KEY]
-    return documents.of(current_snapshot())
 
 
 def address_from(text: str) -> EmailAddress:
@@ -58,9 +32,11 @@ def address_from(text: str) -> EmailAddress:
         ) from None
 
 
-def find_config(snapshot: Snapshot, ascii_domain: str) -> DomainConfig:
+def find_config(services: Services, snapshot: Snapshot, ascii_domain: str) -> DomainConfig:
     """The config serving ``ascii_domain``, or a 404."""
-    config = snapshot.registry.lookup(ascii_domain) or _config_by_mx(snapshot, ascii_domain)
+    config = snapshot.registry.lookup(ascii_domain) or _config_by_mx(
+        services, snapshot, ascii_domain
+    )
     if config is None:
         raise UnknownDomainError(
             Phrase("no mail settings are served for %(domain)s", domain=ascii_domain)
@@ -68,21 +44,17 @@ def find_config(snapshot: Snapshot, ascii_domain: str) -> DomainConfig:
     return config
 
 
-def _config_by_mx(snapshot: Snapshot, ascii_domain: str) -> DomainConfig | None:
+def _config_by_mx(services: Services, snapshot: Snapshot, ascii_domain: str) -> DomainConfig | None:
     """A hosted domain no file lists, served by the file its best MX matches."""
-    resolver: MxResolver | None = current_app.extensions.get(MX_RESOLVER_KEY)
+    resolver = services.mx
     return resolver.config_for(snapshot.registry, ascii_domain) if resolver else None
 
 
-def config_from_host(snapshot: Snapshot, host: str, prefixes: tuple[str, ...]) -> DomainConfig:
-    """The domain named by a Host header: ``<prefix><domain>`` or ``<domain>`` itself."""
-    return domain_from_host(snapshot, host, prefixes)[1]
-
-
 def domain_from_host(
-    snapshot: Snapshot, host: str, prefixes: tuple[str, ...]
+    services: Services, snapshot: Snapshot, host: str, prefixes: tuple[str, ...]
 ) -> tuple[str, DomainConfig]:
-    """Like ``config_from_host``, also saying which served domain the Host header names."""
+    """The served domain a Host header names, ``<prefix><domain>`` or ``<domain>`` itself,
+    with its config."""
     try:
         name = normalize_domain(host_without_port(host))
     except AddressError as error:
@@ -94,7 +66,7 @@ def domain_from_host(
         config = snapshot.registry.lookup(candidate)
         if config is not None:
             return candidate, config
-    config = _config_by_mx(snapshot, candidates[-1])  # the domain without autoconfig.
+    config = _config_by_mx(services, snapshot, candidates[-1])  # the domain without prefix
     if config is not None:
         return candidates[-1], config
     raise UnknownDomainError(f"no mail settings are served for host {name}")
@@ -114,11 +86,11 @@ class UserConfig:
     personal: bool = False
 
 
-def for_user(config: DomainConfig, address: EmailAddress) -> UserConfig:
+def for_user(services: Services, config: DomainConfig, address: EmailAddress) -> UserConfig:
     """``config`` as ``address`` should see it: with the login name from the directory
     when the file opts in (``directory:``) and the process has one; the file's template
     otherwise, and whenever the directory does not answer."""
-    directory: Directory | None = current_app.extensions.get(DIRECTORY_KEY)
+    directory = services.directory
     if config.directory is None or directory is None:
         return UserConfig(config)
     person = directory.find(config.directory, address)

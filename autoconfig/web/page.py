@@ -1,8 +1,10 @@
-"""Apple profiles and the settings page for people (docs/apple.md; README "Endpoints").
+"""The settings page for people: ``/`` and ``/apple`` (docs/apple.md; Flask, Jinja, Babel).
 
-``/apple/profile.mobileconfig`` answers devices; ``/`` and ``/apple`` answer people with
-a form that works without JavaScript (GET, fields in the query string). Both read the
-query with the same rules, so the page offers exactly the profiles that will download.
+A form that works without JavaScript (GET, fields in the query string); with an address,
+the settings to type in, the profiles to download and a QR code for the phone. It reads
+the query with the profile's own rules (``autoconfig.answers.apple``), so it offers
+exactly the profiles that will download. Its paths are the route table's page routes
+(``autoconfig/answers/routes.py``); the front adds the shared headers and counts it.
 """
 
 from __future__ import annotations
@@ -10,38 +12,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
+from flask_babel import Babel
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from autoconfig.address import EmailAddress, display_domain
-from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
-from autoconfig.errors import BadRequestError, ClientError, UnknownDomainError
-from autoconfig.i18n import LANGUAGES, chosen_language, page_language, translator
-from autoconfig.phrases import Phrase, Translator
-from autoconfig.render.mobileconfig import (
-    ProfileOptions,
-    ProfileRequestError,
-    check_account_name,
-    incoming_server,
-    render_domain_mobileconfig,
-    render_mobileconfig,
+from autoconfig.answers import routes
+from autoconfig.answers.apple import (
+    ACTIVESYNC,
+    PROTOCOLS,
+    REFUSED_PARAMETERS,
+    FieldError,
+    ProfileQuery,
+    read_query,
+    require_protocol,
 )
-from autoconfig.signing import Signer
+from autoconfig.answers.lookup import find_config, for_user
+from autoconfig.answers.services import Services
+from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
+from autoconfig.errors import ClientError, UnknownDomainError
+from autoconfig.i18n import LANGUAGES, TRANSLATIONS_DIR, babel_locale, language_of, match_language
+from autoconfig.phrases import Phrase, Translator
 from autoconfig.web.brand import host_brand
 from autoconfig.web.device import Device, device_of
-from autoconfig.web.lookup import address_from, current_snapshot, find_config, for_user
 from autoconfig.web.qrcode import qr_svg
+from autoconfig.web.resources import templates_dir
 
-blueprint = Blueprint("apple", __name__)
-
-SIGNER_KEY = "autoconfig.signer"
-PROFILE_CONTENT_TYPE = "application/x-apple-aspen-config"
-PROTOCOLS = {"imap": Protocol.IMAP, "pop3": Protocol.POP3}
-ACTIVESYNC = "activesync"  # protocol=activesync: an Exchange ActiveSync profile (iOS)
-REFUSED_PARAMETERS = ("password",)  # never a password in a URL or a profile
+SERVICES_KEY = "autoconfig.services"
 MAX_ECHO_LENGTH = 300
+# The query as url_for writes it (werkzeug's safe characters), so links read as before.
+_QUERY_SAFE = "!$'()*,/:;?@"
 
 # Our vocabulary in words for people reading the page (translated when shown).
 SECURITY_WORDS: dict[Security, Phrase] = {
@@ -77,30 +80,6 @@ SECTION_ORDER: dict[Device, tuple[str, ...]] = {
 PAGE_KEYS = ("emailaddress", "name", "protocol")
 
 
-class ProtocolNotOfferedError(ClientError):
-    """The domain has no incoming server of the protocol asked for."""
-
-    status = 404
-
-
-class FieldError(BadRequestError):
-    """Bad input in one form field, so the page can point at it."""
-
-    def __init__(self, message: str | Phrase, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A validated profile or page request."""
-
-    address: EmailAddress
-    account_name: str | None
-    protocol: Protocol | None
-    activesync: bool = False
-
-
 @dataclass(frozen=True, slots=True)
 class ServerRow:
     """One server as the page shows it."""
@@ -111,97 +90,6 @@ class ServerRow:
     security: str
     username: str | None
     login: str
-
-
-def read_query(args: Mapping[str, str]) -> Query:
-    """Validate ``emailaddress``, ``name`` and ``protocol``; a 400 says what is wrong."""
-    if any(key.lower() in REFUSED_PARAMETERS for key in args):
-        raise BadRequestError(
-            Phrase("passwords are never sent to or put in a profile; remove 'password'")
-        )
-    raw_address = args.get("emailaddress", "").strip(" ")
-    if not raw_address:
-        raise FieldError(
-            Phrase("emailaddress is missing: give the address to set up"), "emailaddress"
-        )
-    try:
-        address = address_from(raw_address)
-    except BadRequestError as error:
-        raise FieldError(error.phrase, "emailaddress") from None
-    name = args.get("name", "").strip(" ") or None
-    if name is not None:
-        try:
-            check_account_name(name)
-        except ProfileRequestError as error:
-            reason = Phrase("invalid name: %(reason)s", reason=error.phrase)
-            raise FieldError(reason, "name") from None
-    raw_protocol = args.get("protocol", "").strip(" ").lower()
-    if raw_protocol and raw_protocol not in (*PROTOCOLS, ACTIVESYNC):
-        raise BadRequestError(Phrase("protocol must be imap, pop3 or activesync"))
-    return Query(address, name, PROTOCOLS.get(raw_protocol), raw_protocol == ACTIVESYNC)
-
-
-def _options(query: Query, name: str | None = None) -> ProfileOptions:
-    """``name``: the person's name from the directory, used when the query gives none."""
-    prefix: str = current_app.config["AUTOCONFIG_SETTINGS"].profile_prefix
-    return ProfileOptions(
-        prefix, query.protocol, query.account_name or name, query.activesync, translator()
-    )
-
-
-def require_protocol(config: DomainConfig, query: Query) -> None:
-    """A 404 unless ``config`` offers what ``query`` asks for (IMAP, POP3, ActiveSync)."""
-    if query.activesync:
-        if config.activesync is None:
-            raise ProtocolNotOfferedError(Phrase(
-                "%(provider)s offers no Exchange ActiveSync server", provider=config.name
-            ))
-        return
-    protocol = query.protocol
-    try:
-        incoming_server(config, protocol)
-    except ProfileRequestError as error:
-        raise ProtocolNotOfferedError(error.phrase) from None
-
-
-def current_signer() -> Signer | None:
-    """The signer loaded at start-up, None when profiles go out unsigned."""
-    signer: Signer | None = current_app.extensions.get(SIGNER_KEY)
-    return signer
-
-
-@blueprint.get("/apple/profile.mobileconfig")
-def profile() -> Response:
-    """The profile for one address: signed when the settings name a certificate."""
-    query = read_query(request.args)
-    config = find_config(current_snapshot(), query.address.domain)
-    require_protocol(config, query)
-    user = for_user(config, query.address)
-    name = user.name if user.name is None else _usable_name(user.name)
-    # The per-domain prepared profile only for the domain's own record (see
-    # render_domain_mobileconfig); a directory's per-user record is built whole.
-    render = render_domain_mobileconfig if user.config is config else render_mobileconfig
-    body = render(user.config, query.address, _options(query, name))
-    signer = current_signer()
-    if signer is not None:
-        body = signer.sign(body)
-    response = Response(body, content_type=PROFILE_CONTENT_TYPE)
-    response.headers["Content-Disposition"] = profile_disposition(query.address)
-    return response
-
-
-def profile_disposition(address: EmailAddress) -> str:
-    """The profile's Content-Disposition (also given by the fast path). The domain passed
-    the address parser: A-label letters, digits, '-' and '.' only."""
-    return f'attachment; filename="{address.domain}.mobileconfig"'
-
-
-def _usable_name(name: str) -> str | None:
-    """A name from the directory, if a profile can carry it (else none at all)."""
-    try:
-        return check_account_name(name)
-    except ProfileRequestError:
-        return None
 
 
 def _rows(
@@ -229,27 +117,52 @@ def _rows(
     return rows
 
 
-def _profile_links(config: DomainConfig, query: Query) -> list[tuple[str, str]]:
+def services() -> Services:
+    """The services of the running application."""
+    found: Services = current_app.extensions[SERVICES_KEY]
+    return found
+
+
+def page_language() -> str:
+    """The BCP 47 tag of the language to answer this request in."""
+    return language_of(request.args.get("lang", ""), request.headers.get("Accept-Language", ""))
+
+
+def chosen_language() -> str | None:
+    """The language the visitor picked with ``?lang=``, if it is one we have."""
+    return match_language(request.args.get("lang", ""))
+
+
+def translator() -> Translator:
+    """The gettext function of this request's language (for ``Phrase.translated``)."""
+    return services().translators(page_language())
+
+
+def _profile_url(**args: str) -> str:
+    return f"{request.script_root}{routes.PROFILE.url()}?{urlencode(args, safe=_QUERY_SAFE)}"
+
+
+def _profile_links(config: DomainConfig, query: ProfileQuery) -> list[tuple[str, str]]:
     """Each offered profile (link text, URL), in the page's language (the device shows
     the profile's texts in it too)."""
     t = translator()
     links = []
     for word, protocol in PROTOCOLS.items():
         if config.incoming_of(protocol):
-            args: dict[str, Any] = {
+            args: dict[str, str] = {
                 "emailaddress": str(query.address), "protocol": word, "lang": page_language()
             }
             if query.account_name:
                 args["name"] = query.account_name
             text = Phrase(DOWNLOAD.msgid, protocol=protocol.value.upper()).translated(t)
-            links.append((text, url_for("apple.profile", **args)))
+            links.append((text, _profile_url(**args)))
     if config.activesync:  # iPhone and iPad only (com.apple.eas.account has no macOS)
         args = {"emailaddress": str(query.address), "protocol": ACTIVESYNC, "lang": page_language()}
-        links.append((DOWNLOAD_EAS.translated(t), url_for("apple.profile", **args)))
+        links.append((DOWNLOAD_EAS.translated(t), _profile_url(**args)))
     return links
 
 
-def _phone_url(query: Query) -> str:
+def _phone_url(query: ProfileQuery) -> str:
     """This page for this address, absolute, for the QR code; the phone picks the
     language from its own settings unless the visitor chose one here."""
     args: dict[str, Any] = {"emailaddress": str(query.address)}
@@ -258,7 +171,7 @@ def _phone_url(query: Query) -> str:
     chosen = chosen_language()
     if chosen:
         args["lang"] = chosen
-    return url_for("apple.page", _external=True, **args)
+    return url_for(routes.APPLE_PAGE.name, _external=True, **args)
 
 
 def _language_links() -> list[tuple[str, str, str, bool]]:
@@ -266,7 +179,7 @@ def _language_links() -> list[tuple[str, str, str, bool]]:
     kept: dict[str, Any] = {key: request.args[key] for key in PAGE_KEYS if key in request.args}
     current = page_language()
     return [
-        (tag, name, url_for("apple.page", **{**kept, "lang": tag}), tag == current)
+        (tag, name, url_for(routes.APPLE_PAGE.name, **{**kept, "lang": tag}), tag == current)
         for tag, name in LANGUAGES.items()
     ]
 
@@ -290,7 +203,7 @@ def _page_response(status: int, **context: object) -> Response:
         lang=page_language(),
         chosen_lang=chosen_language(),
         languages=_language_links(),
-        brand=host_brand(),
+        brand=host_brand(services()),
         device=device.value,
         order=SECTION_ORDER[device],
         **context,
@@ -301,8 +214,6 @@ def _page_response(status: int, **context: object) -> Response:
     return response
 
 
-@blueprint.get("/")
-@blueprint.get("/apple")
 def page() -> Response:
     """The settings page: a form, and with an address, its settings and profiles."""
     if not any(key in request.args for key in (*PAGE_KEYS, *REFUSED_PARAMETERS)):
@@ -310,9 +221,10 @@ def page() -> Response:
     t = translator()
     try:
         query = read_query(request.args)
-        config = find_config(current_snapshot(), query.address.domain)
+        found = services()
+        config = find_config(found, found.store.snapshot, query.address.domain)
         require_protocol(config, query)
-        config = for_user(config, query.address).config
+        config = for_user(found, config, query.address).config
     except ClientError as error:
         if isinstance(error, FieldError):
             invalid = error.field
@@ -333,14 +245,30 @@ def page() -> Response:
         profiles=_profile_links(config, query),
         choose_protocol=all(config.incoming_of(protocol) for protocol in PROTOCOLS.values()),
         qr=Markup(qr_svg(phone_url)),  # noqa: S704 - segno's SVG: path data, no typed text
-        signed=current_signer() is not None,
+        signed=services().signer is not None,
     )
 
 
-@blueprint.get("/apple/style.css")
 def stylesheet() -> Response:
     """The page's only style sheet, served from here so the CSP can stay 'self'."""
     css = render_template("apple/style.css")
     response = Response(css, content_type="text/css; charset=utf-8")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+def create_page_app(found: Services) -> Flask:
+    """The page as a Flask application on the route table's page paths.
+
+    Exceptions propagate to the front, which logs them once and answers 500.
+    """
+    app = Flask("autoconfig", template_folder=str(templates_dir()))
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    app.extensions[SERVICES_KEY] = found
+    Babel(app, locale_selector=lambda: babel_locale(page_language()))
+    views = {routes.PAGE.name: page, routes.APPLE_PAGE.name: page,
+             routes.STYLESHEET.name: stylesheet}
+    for route in routes.PAGE_ROUTES:
+        app.add_url_rule(route.path, endpoint=route.name, view_func=views[route.name])
+    return app

@@ -1,0 +1,80 @@
+"""What an answer function is given and what it gives back: no web framework in either.
+
+The front (``answers/front.py``) turns a WSGI request into an ``Ask`` (method, path,
+query, the few headers answers read, the body where the route takes one) and an
+``Answer`` back into a WSGI response. Answers read nothing else of a request: no
+cookie, no ``Authorization`` (Thunderbird sends the user's password there), no other
+header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from autoconfig.errors import BadRequestError
+
+# More query fields than any client sends (the page's form has four): refused, not parsed.
+MAX_QUERY_FIELDS = 32
+
+
+class Query(Mapping[str, str]):
+    """A parsed query string: the first value of each key (as werkzeug's ``args``)."""
+
+    __slots__ = ("_first", "_pairs")
+
+    def __init__(self, raw: str = "") -> None:
+        try:
+            pairs = parse_qsl(
+                raw, keep_blank_values=True, errors="replace", max_num_fields=MAX_QUERY_FIELDS
+            )
+        except ValueError:
+            raise BadRequestError("too many query parameters") from None
+        self._pairs = pairs
+        first: dict[str, str] = {}
+        for key, value in pairs:
+            first.setdefault(key, value)
+        self._first = first
+
+    def get_any_case(self, key: str) -> str:
+        """The first value of ``key`` in any letter case (Outlook's ``Email``, ``email``)."""
+        wanted = key.lower()
+        return next((value for name, value in self._pairs if name.lower() == wanted), "")
+
+    def __getitem__(self, key: str) -> str:
+        return self._first[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._first)
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One request as an answer function sees it."""
+
+    method: str
+    path: str
+    query: Query = field(default_factory=Query)
+    host: str = ""
+    content_type: str = ""  # as sent; POX checks it
+    accept_language: str = ""  # the profile's language
+    body: bytes = b""  # read by the front for routes that take a body, within its cap
+    params: dict[str, str] = field(default_factory=dict)  # from the path, e.g. {address}
+
+
+@dataclass(slots=True)
+class Answer:
+    """Status, headers and body; the front adds what every answer carries.
+
+    ``etag``: the answer is a shared document with this strong validator; the front
+    writes the ``ETag`` header and answers ``If-None-Match`` with 304.
+    """
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    etag: str | None = None
