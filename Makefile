@@ -22,6 +22,7 @@ serve: $(BIN)/autoconfig
 lint: $(BIN)/autoconfig
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 check: $(BIN)/autoconfig
 	$(BIN)/autoconfig check domains

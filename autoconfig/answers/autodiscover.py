@@ -134,7 +134,7 @@ def v2_path(ask: Ask, services: Services) -> Answer:
 # --- errors, in each endpoint's own format ---------------------------------------------
 
 
-def pox_errors(error: ClientError | None) -> Answer:
+def pox_errors(error: ClientError | None, ask: Ask) -> Answer:
     """Any error on the POX URL as a POX ``Error`` (the mobilesync schema when the
     request was an ActiveSync one)."""
     if error is None:
@@ -157,7 +157,7 @@ _V2_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
-def v2_errors(error: ClientError | None) -> Answer:
+def v2_errors(error: ClientError | None, ask: Ask) -> Answer:
     """Any error on the v2 URLs as v2 JSON."""
     status = HTTPStatus.INTERNAL_SERVER_ERROR if error is None else HTTPStatus(error.status)
     if isinstance(error, UnknownDomainError):

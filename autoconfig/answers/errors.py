@@ -2,8 +2,8 @@
 
 Answer functions raise ``ClientError`` subclasses (``autoconfig.errors``); the front
 maps every error, its own too, to an answer in the format of the route's client family
-(``Route.errors``): plain text here, a POX ``Error`` or v2 JSON for Autodiscover
-(``answers/autodiscover.py``). ``None`` stands for an unexpected error (a bug): the
+(``Route.errors``, given the request too): plain text here, a POX ``Error`` or v2 JSON
+for Autodiscover (``answers/autodiscover.py``). ``None`` stands for an unexpected error (a bug): the
 front has logged it, the format answers 500.
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from http import HTTPStatus
 
-from autoconfig.answers.request import Answer
+from autoconfig.answers.request import Answer, Ask
 from autoconfig.errors import ClientError
 
-# A route's error format: a client error (or None for a bug) -> the answer to send.
-ErrorFormat = Callable[[ClientError | None], Answer]
+# A route's error format: a client error (or None for a bug) and the request -> the answer.
+ErrorFormat = Callable[[ClientError | None, Ask], Answer]
 
 
 class NoRouteError(ClientError):
@@ -51,7 +51,7 @@ def text_answer(status: int, message: str) -> Answer:
     )
 
 
-def plain_text_errors(error: ClientError | None) -> Answer:
+def plain_text_errors(error: ClientError | None, ask: Ask) -> Answer:
     """The error format of every route that has none of its own."""
     if error is None:
         return text_answer(HTTPStatus.INTERNAL_SERVER_ERROR, "internal server error")

@@ -85,7 +85,7 @@ class Front:
         matched = self.match(path)
         if matched is None:
             route: Route | None = None
-            answer = plain_text_errors(NoRouteError("not found"))
+            answer = plain_text_errors(NoRouteError("not found"), _bare_ask(environ, method, path))
         else:
             route, params = matched
             if route.is_page and method in route.methods:
@@ -99,6 +99,7 @@ class Front:
         environ: WSGIEnvironment,
     ) -> Answer:
         """The route's answer, or its error format's answer for what went wrong."""
+        ask: Ask | None = None
         try:
             function = route.answers.get(method) or (
                 route.answers.get("GET") if method in _BODILESS else None
@@ -112,21 +113,22 @@ class Front:
                 method=method,
                 path=path,
                 query=Query(_text(environ.get("QUERY_STRING", ""))),
-                host=environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+                host=_host(environ),
                 content_type=environ.get("CONTENT_TYPE", ""),
+                accept=environ.get("HTTP_ACCEPT", ""),
                 accept_language=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
                 body=_read_body(environ, route.max_body) if route.max_body else b"",
                 params=params,
             )
             return function(ask, self.services)
         except ClientError as error:
-            answer = route.errors(error)
+            answer = route.errors(error, ask or _bare_ask(environ, method, path, params))
             if isinstance(error, MethodNotAllowedError):
                 answer.headers.append(("Allow", ", ".join(error.allowed)))
             return answer
         except Exception:
             log.exception("unexpected error while answering %s %s", method, route.path)
-            return route.errors(None)
+            return route.errors(None, ask or _bare_ask(environ, method, path, params))
 
     def _respond(
         self, answer: Answer, environ: WSGIEnvironment, start_response: StartResponse,
@@ -161,9 +163,22 @@ class Front:
             return self._page(environ, start)
         except Exception:
             log.exception("unexpected error while answering the page")
-            return self._respond(
-                plain_text_errors(None), environ, start_response, family="page", started=started
-            )
+            bug = plain_text_errors(None, _bare_ask(environ, environ["REQUEST_METHOD"], "/"))
+            return self._respond(bug, environ, start_response, family="page", started=started)
+
+
+def _host(environ: WSGIEnvironment) -> str:
+    host: str = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    return host
+
+
+def _bare_ask(
+    environ: WSGIEnvironment, method: str, path: str, params: dict[str, str] | None = None
+) -> Ask:
+    """The request for an error format when its query or body could not be read: the
+    headers only (what a format may choose by)."""
+    return Ask(method, path, host=_host(environ), accept=environ.get("HTTP_ACCEPT", ""),
+               accept_language=environ.get("HTTP_ACCEPT_LANGUAGE", ""), params=params or {})
 
 
 def _text(raw: str) -> str:

@@ -61,6 +61,7 @@ class Ask:
     query: Query = field(default_factory=Query)
     host: str = ""
     content_type: str = ""  # as sent; POX checks it
+    accept: str = ""  # whether a browser asks (an error format may answer it a page)
     accept_language: str = ""  # the profile's language
     body: bytes = b""  # read by the front for routes that take a body, within its cap
     params: dict[str, str] = field(default_factory=dict)  # from the path, e.g. {address}
