@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 WHEEL_VENV ?= .venv-wheel
 
-.PHONY: serve test lint check clean dist install-wheel image
+.PHONY: serve test test-quick lint check clean dist install-wheel image
 
 $(BIN)/autoconfig: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "autoconfig needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -39,6 +39,10 @@ install-wheel: dist
 
 test: lint check install-wheel
 	WHEEL_VENV_UNDER_TEST=$(WHEEL_VENV) $(BIN)/python -m pytest
+
+# The daily tier: every test that starts no process (tests/conftest.py), in seconds.
+test-quick: $(BIN)/autoconfig
+	$(BIN)/python -m pytest -m "not slow" -q
 
 clean:
 	rm -rf $(VENV) $(WHEEL_VENV) dist .pytest_cache .mypy_cache .ruff_cache build/image

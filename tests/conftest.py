@@ -15,6 +15,33 @@ from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer, run_server
 
 
+# The daily tier (`make test-quick`, `pytest -m "not slow"`) leaves out every test that
+# starts a process: a server, nginx, a DNS server, slapd, a browser, a container. These
+# fixtures start one, and these modules start them inside their tests.
+PROCESS_FIXTURES = frozenset({
+    "bundled_server", "server", "signed_server", "branded_server", "nsd", "site", "browser",
+    "backend", "proxy", "played", "image", "downloads", "directory", "deployment",
+})
+PROCESS_MODULES = frozenset({
+    "test_bench_scripts", "test_container", "test_directory", "test_e2e_nginx", "test_groupware",
+    "test_http_policy", "test_importers", "test_installed", "test_metrics", "test_mx_hosting",
+    "test_pacc_e2e", "test_page_browser", "test_probe_deployment", "test_probe_safety",
+    "test_reload_and_startup", "test_scale", "test_signing", "test_two_backends", "test_worker",
+})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: starts a process (left out by make test-quick)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that starts a process ``slow``."""
+    for item in items:
+        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        if module in PROCESS_MODULES or PROCESS_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def app() -> Application:
     """The app of this checkout in-process, on the bundled domains (no reload thread)."""
