@@ -14,7 +14,6 @@ from tests.support.cli import CliResult, run_cli
 from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer, run_server
 
-
 # The daily tier (`make test-quick`, `pytest -m "not slow"`) leaves out every test that
 # starts a process: a server, nginx, a DNS server, slapd, a browser, a container. These
 # fixtures start one, and these modules start them inside their tests.
