@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import plistlib
+from urllib.parse import parse_qsl
 
 import pytest
 from lxml import etree
 
 from autoconfig.answers import apple, autodiscover, brand, operators, pacc, thunderbird, wellknown
-from autoconfig.answers.request import Answer, Ask, Query
+from autoconfig.answers.request import MAX_QUERY_FIELDS, Answer, Ask, Query
 from autoconfig.answers.services import Services
 from autoconfig.errors import BadRequestError, UnknownDomainError
 from autoconfig.pox import NS_OUTLOOK_RESPONSE, PoxError
@@ -183,3 +184,21 @@ def test_a_brand_file_of_an_unknown_domain_is_a_404(services: Services) -> None:
     with pytest.raises(UnknownDomainError, match=r"no mail settings are served for nowhere\.test"):
         brand.logo(Ask("GET", "/brand/nowhere.test/logo", params={"domain": "nowhere.test"}),
                    services)
+
+
+@pytest.mark.parametrize("raw", [
+    "emailaddress=alice%40example.com", "a=1&a=2&b", "x=%FF&y=a+b%2B", "=v&k=",
+    "emailaddress=j%C3%BCrgen@b%C3%BCcher.example", "a&&b=1", "k=v=w", "",
+])
+def test_the_query_is_read_as_the_standard_library_reads_it(raw: str) -> None:
+    query = Query(raw)
+    expected = parse_qsl(raw, keep_blank_values=True, errors="replace")
+    assert dict(query) == dict(reversed(expected))  # the first value of each key
+    assert query.get_any_case("EMAILADDRESS") == next(
+        (value for key, value in expected if key == "emailaddress"), ""
+    )
+
+
+def test_more_query_fields_than_any_client_sends_are_refused() -> None:
+    with pytest.raises(BadRequestError, match="too many query parameters"):
+        Query("&".join(f"k{i}=v" for i in range(MAX_QUERY_FIELDS + 1)))

@@ -11,6 +11,8 @@ elsewhere, runs no script and may not be framed.
 
 from __future__ import annotations
 
+from functools import cache
+
 Headers = list[tuple[str, str]]
 
 DEFAULT_CACHE_CONTROL = "no-store"
@@ -29,6 +31,7 @@ HTML_HEADERS: Headers = [
 ]
 
 
+@cache
 def shared_cache(max_age: int) -> tuple[str, str]:
     """``Cache-Control`` of a document that is the same for every user of a domain."""
     return ("Cache-Control", f"public, max-age={max_age}")
@@ -36,12 +39,17 @@ def shared_cache(max_age: int) -> tuple[str, str]:
 
 def with_policy(headers: Headers) -> Headers:
     """``headers`` with the shared ones added; a header the answer set itself is kept."""
-    present = {name.lower() for name, _ in headers}
+    present = set()
+    html = False
+    for name, value in headers:
+        lowered = name.lower()
+        present.add(lowered)
+        if lowered == "content-type" and value.startswith("text/html"):
+            html = True
     if "x-content-type-options" not in present:
         headers.extend(COMMON_HEADERS)
     if "cache-control" not in present:
         headers.append(("Cache-Control", DEFAULT_CACHE_CONTROL))
-    if any(name.lower() == "content-type" and value.startswith("text/html")
-           for name, value in headers):
+    if html:
         headers.extend(item for item in HTML_HEADERS if item[0].lower() not in present)
     return headers
