@@ -1,7 +1,7 @@
 """The one parser for email addresses and domain names that clients send us.
 
 Every endpoint goes through here, so an address means the same thing to the
-Thunderbird, Outlook and Apple views: the domain is lower-cased and turned into
+Thunderbird, Outlook and Apple answers: the domain is lower-cased and turned into
 its IDNA 2008 (UTS 46 mapped) A-label form, the local part is kept as given.
 Anything a client sends is untrusted; errors say what is wrong without
 echoing control characters back.

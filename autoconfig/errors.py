@@ -1,6 +1,6 @@
 """The exceptions a request can end in; ``web.errors`` maps them to HTTP answers.
 
-One hierarchy, one mapping: views raise, they never build error responses.
+One hierarchy, one mapping: answers raise, the front answers them (``answers/front.py``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Thunderbird tries ``autoconfig.<domain>`` before ``<domain>/.well-known``
 (``docs/thunderbird.md``); Outlook tries ``<domain>`` and ``autodiscover.<domain>``
 (MS-OXDSCLI 3.1.5); PACC clients ask ``ua-auto-config.<domain>``
-(draft-ietf-mailmaint-pacc, ``docs/pacc.md``). The views, the DNS records and the
+(draft-ietf-mailmaint-pacc, ``docs/pacc.md``). The answers, the DNS records and the
 Kubernetes Ingress example (``deploy/kubernetes/ingress.yaml``) use these names.
 """
 

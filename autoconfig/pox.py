@@ -4,7 +4,7 @@ Anyone can POST to an Autodiscover URL, so the body is hostile until proven
 otherwise (docs/http.md#parsing-xml-safely): a DOCTYPE is refused outright, the lxml parser
 resolves no entity, loads no DTD, touches no network and keeps libxml2's size
 limits, and every check failure is a ``PoxError`` carrying the Autodiscover
-ErrorCode (docs/autodiscover.md#errors) and the HTTP status the view answers with. Nothing
+ErrorCode (docs/autodiscover.md#errors) and the HTTP status the answer has. Nothing
 from the request ends up in an error: reasons are fixed texts.
 """
 
@@ -161,7 +161,7 @@ def parse_request(body: bytes) -> PoxRequest:
     the Outlook or ActiveSync request namespace; exactly one ``Request``; an
     ``AcceptableResponseSchema`` we provide: Outlook 2006a, or mobilesync for a
     mobilesync request (else 601); then one well-formed ``EMailAddress``. Whether a
-    mobilesync request gets settings or a 601 depends on the domain file (the view).
+    mobilesync request gets settings or a 601 depends on the domain file (the answer).
     ``LegacyDN`` is ignored: it names an Exchange directory entry, which a server
     without Exchange cannot resolve.
     """

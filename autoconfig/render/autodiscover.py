@@ -1,7 +1,7 @@
 """Microsoft Autodiscover answers: POX settings (Outlook 2006a), the ActiveSync
 (mobilesync) settings, POX errors, v2 JSON.
 
-Pure functions: a ``DomainConfig`` plus what the view validated goes in,
+Pure functions: a ``DomainConfig`` plus what the answer validated goes in,
 response bytes come out. Nothing from a request is echoed except a validated
 address (in ``LoginName``) or, in the v2 ``InvalidProtocol`` message, the
 protocol value stripped to ASCII letters and digits. Element names, order and
