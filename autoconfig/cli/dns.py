@@ -79,7 +79,7 @@ def records(
 
     The autoconfig., autodiscover. and ua-auto-config. names (CNAMEs, or A/AAAA when the
     server host is an address), the RFC 6186/8314 SRV records, `_autodiscover._tcp`,
-    PACC's `_ua-auto-config` TXT digest (every edit of the file changes it) and, from
+    PACC's `_ua-auto-config` TXT digest and, from
     `caldav`/`carddav`, the RFC 6764 SRV and TXT records.
     """
     name = cli_domain(domain)
