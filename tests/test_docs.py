@@ -53,12 +53,15 @@ def test_the_readme_is_short() -> None:
 
 
 def test_one_install_line_names_the_distribution() -> None:
-    """The distribution's name in one install command only, so a rename is one edit."""
+    """The distribution's name in one install command only, so a rename is one edit.
+
+    An install line names the distribution when what follows `pip install` is neither a
+    path (`.`, `/...`) nor an option."""
     found = [
         (page.name, line)
         for page in PAGES
         for line in page.read_text().splitlines()
-        if re.search(r"pip install ['\"]?autoconfig\b", line)
+        if re.search(r"pip install +['\"]?[A-Za-z]", line)
     ]
     assert len(found) == 1, found
 
