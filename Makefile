@@ -1,4 +1,4 @@
-# The two commands of the README: `make serve` and `make test`.
+# The two commands of the README: `make serve` and `make test` (docs/contributing.md).
 # Both create .venv with the project and its test tools on first use.
 # `make test` also builds the sdist and wheel and installs the wheel (not editable)
 # into $(WHEEL_VENV): the end-to-end tests run the server from there, as users get it.
@@ -47,7 +47,7 @@ test-quick: $(BIN)/autoconfig
 clean:
 	rm -rf $(VENV) $(WHEEL_VENV) dist .pytest_cache .mypy_cache .ruff_cache build/image
 
-# The OCI image (Containerfile; README "Container image"): deploy/podman/build-image builds
+# The OCI image (Containerfile; docs/operating.md, "Container image"): deploy/podman/build-image builds
 # the wheels, the Debian base once per machine (mmdebstrap) and the image with podman.
 # PODMAN_CONF: the containers.conf podman runs with (the shipped one suits hosts where
 # only runc and cgroupfs work; give your own, or /dev/null for podman's defaults).
@@ -60,7 +60,7 @@ image: $(BIN)/autoconfig
 
 # The settings page's languages: extract the English texts, merge them into every
 # catalog (autoconfig/translations/<lang>/LC_MESSAGES/messages.po; new languages with
-# `pybabel init`), then compile the .mo files the server reads. See README "Languages".
+# `pybabel init`), then compile the .mo files the server reads. See docs/contributing.md, "Translations".
 .PHONY: translations
 translations: $(BIN)/autoconfig
 	$(BIN)/pybabel extract -F babel.cfg -k Phrase --no-location --sort-output \

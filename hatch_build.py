@@ -1,4 +1,5 @@
-"""hatchling build hook: compile the settings page's message catalogs (.po to .mo).
+"""hatchling build hook: compile the settings page's message catalogs (.po to .mo), and
+put the documentation pages into the wheel (autoconfig/docs/, for `autoconfig docs`).
 
 The .po files under autoconfig/translations/ are the source and live in git; the .mo
 files Flask-Babel reads are build output, compiled here for every wheel, sdist and
@@ -16,6 +17,8 @@ from babel.messages.pofile import read_po
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 CATALOGS = "autoconfig/translations/*/LC_MESSAGES/messages.po"
+# The documentation pages, which `autoconfig docs TOPIC` prints from the package.
+PAGES = "docs/*.md"
 
 
 class CatalogBuildHook(BuildHookInterface):
@@ -31,3 +34,6 @@ class CatalogBuildHook(BuildHookInterface):
             with source.with_suffix(".mo").open("wb") as mo_file:
                 write_mo(mo_file, catalog, use_fuzzy=False)
         build_data["artifacts"].append("autoconfig/translations/*/LC_MESSAGES/*.mo")
+        if self.target_name == "wheel":
+            for page in sorted(Path(self.root).glob(PAGES)):
+                build_data["force_include"][str(page)] = f"autoconfig/docs/{page.name}"

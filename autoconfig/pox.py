@@ -49,7 +49,8 @@ ERROR_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.INTERNAL_ERROR: "Internal Server Error",
 }
 
-# HTTP status per ErrorCode, the one place that decides it (README "Outlook").
+# HTTP status per ErrorCode, the one place that decides it (docs/answers.md, "Outlook and
+# other Autodiscover clients").
 # 500 and 601 are well-formed questions with a definite answer: HTTP 200 with the
 # error in the body, as Exchange does (docs/autodiscover.md#errors, MS-ASCMD 4.2.4), so clients read
 # it instead of trying the next URL. 600 is a request no client sends: 400, so the

@@ -1,7 +1,7 @@
 """Every ``AUTOCONFIG_*`` variable, declared once: type, default, what it means.
 
 The declaration is a pydantic-settings model, read once at start-up and validated before
-anything is served; the README's settings table is generated from it
+anything is served; the settings table of docs/settings.md is generated from it
 (``autoconfig settings --markdown``) and a test keeps the two equal. Secrets (the
 profile signing key, the directory's bind password) come only from here, never from
 domain files.
@@ -53,8 +53,8 @@ class SettingsError(ValueError):
 
 
 def setting(default: Any, description: str, expected: str, shown: str | None = None) -> Any:
-    """One declared variable: its default, the README's description, and what a value
-    must look like (the error message says it). ``shown``: the default as the README
+    """One declared variable: its default, its description in docs/settings.md, and what a
+    value must look like (the error message says it). ``shown``: the default as docs/settings.md
     writes it when the value itself would not say it (``None`` = "number of CPUs")."""
     return Field(
         default,
@@ -187,7 +187,7 @@ class Settings(BaseSettings):
     )
     worker_class: Literal["gthread", "sync"] = setting(
         "gthread", "gunicorn worker class: gthread (threads; new connections go to a worker"
-        " with a thread free, autoconfig/server/worker.py) or sync (see \"Benchmarks\")",
+        " with a thread free, autoconfig/server/worker.py) or sync (see benchmarks.md)",
         "'gthread' or 'sync'",
     )
     threads: int = setting(4, "threads per gthread worker", "an integer ≥ 1")
@@ -199,8 +199,8 @@ class Settings(BaseSettings):
         "127.0.0.1,::1", "peers gunicorn believes `X-Forwarded-Proto` from (`*` for any)",
         "addresses separated by commas, or *",
     )
-    # The directory for per-user login names (README "Per-user login names from a
-    # directory (LDAP)"); nothing is asked while ldap_url is unset.
+    # The directory for per-user login names (docs/operating.md, "Login names from a
+    # directory"); nothing is asked while ldap_url is unset.
     ldap_url: str | None = setting(
         None, "`ldaps://HOST[:PORT]`, or `ldap://HOST[:PORT]` (then StartTLS), of the directory"
         " that domain files with `directory:` ask for login names; needs `autoconfig[ldap]`",
@@ -239,7 +239,7 @@ class Settings(BaseSettings):
     ldap_pool_size: int = setting(
         4, "open directory connections kept per worker process", "an integer ≥ 1"
     )
-    # The compiled copy of the domain files, for fast restarts (README "Benchmarks");
+    # The compiled copy of the domain files, for fast restarts (docs/benchmarks.md);
     # failing to write there only costs start-up time. from_env fills in the default,
     # which depends on the environment (systemd, XDG).
     cache_dir: Path | None = setting(
@@ -456,7 +456,7 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 def markdown_table() -> str:
-    """The README's settings table, generated from the declaration above."""
+    """The settings table of docs/settings.md, generated from the declaration above."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for field, info in Settings.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}

@@ -11,7 +11,7 @@ the bare-Flask ceiling (bench/ceiling.py: a Flask app under the same gunicorn se
 answering the same bytes with no work). Prints requests/s, the spread of the rounds and
 latency percentiles per case, then the ratios.
 The per-client rate limit is lifted for the run (all load comes from one address).
-A benchmark, not a test: numbers depend on the machine (README "Benchmarks").
+A benchmark, not a test: numbers depend on the machine (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def pox_script(directory: Path) -> Path:
 
 
 def report(results: list[Result], spread: dict[tuple[str, str], float]) -> None:
-    """The table, then the ratios the README quotes."""
+    """The table, then the ratios docs/benchmarks.md quotes."""
     print(f"{'target':<10} {'document':<12} {'req/s':>9} {'spread':>7} {'p50':>9} {'p90':>9} "
           f"{'p99':>9} {'errors':>6}")
     for r in results:

@@ -353,7 +353,7 @@ def test_cli_render_outlook_prints_the_bytes_the_server_sends(
 )
 def test_cli_render_outlook_refuses_cleanly(address: str, message: str) -> None:
     result = run_cli("render", "outlook", address, "--domains", str(DOMAINS))
-    # README "The `autoconfig` command": 1 for bad input, with a message.
+    # docs/cli.md: 1 for bad input, with a message.
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr

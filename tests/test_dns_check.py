@@ -239,8 +239,8 @@ def test_tls_reports_a_certificate_that_does_not_cover_autodiscover(
     assert problems[0].startswith("error: autodiscover.tls.test: certificate not valid: ")
     assert "Hostname mismatch" in problems[0]
     assert problems[0].endswith(
-        "; fix: get a certificate that names autodiscover.tls.test (docs/dns.md#certificates:"
-        " a wildcard for a parent domain covers one label only)"
+        "; fix: get a certificate that names autodiscover.tls.test"
+        " (autoconfig docs dns#certificates: a wildcard for a parent domain covers one label only)"
     )
     assert problems[1:] == ["tls.test: 1 errors, 0 warnings"]
 

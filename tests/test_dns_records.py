@@ -120,7 +120,7 @@ def test_json_format_lists_every_record_with_its_reason() -> None:
         "value": "config.provider.test.",
         "comment":
             "Thunderbird and co.: settings from https://autoconfig.example.com/"
-            " (docs/dns.md#host-names)",
+            " (autoconfig docs dns#host-names)",
     }
 
 

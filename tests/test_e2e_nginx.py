@@ -334,7 +334,7 @@ def test_rate_limit_answers_429_under_a_burst(
 def test_shipped_config_passes_nginx_t_as_the_readme_fills_it(
     tmp_path: Path, pki: LoopbackPKI
 ) -> None:
-    """README "Deploying" step 4: only the placeholders change, ports 80/443 stay."""
+    """The README's step 7 (nginx): only the placeholders change, ports 80/443 stay."""
     nginx = require_program("nginx", "nginx")
     conf_dir, cache = tmp_path / "autoconfig", tmp_path / "cache"
     conf_dir.mkdir()

@@ -49,6 +49,16 @@ def test_the_wheel_carries_every_template_byte_for_byte() -> None:
     ).read_bytes()
 
 
+def test_the_wheel_carries_the_documentation_pages() -> None:
+    """Messages point at `autoconfig docs TOPIC`: the installed package can print them."""
+    package = installed_package(installed_venv())
+    for page in sorted((REPO / "docs").glob("*.md")):
+        assert (package / "docs" / page.name).read_bytes() == page.read_bytes(), page.name
+    result = run_installed("docs", "dns#certificates")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("## Certificates\n")
+
+
 def test_the_server_started_beside_another_autoconfig_serves_the_installed_code(
     bundled_server: RunningServer,
 ) -> None:

@@ -204,11 +204,11 @@ def test_check_warns_when_pacc_gets_no_usable_entry(domains: Path) -> None:
         f" PACC clients get no usable incoming entry (mail.{STARTTLS}:143: starttls is not"
         f" implicit TLS, the only transport PACC can say; mail.{STARTTLS}:1993: port 1993 is"
         " not 993, the one imap port PACC says); offer implicit TLS on the standard port with"
-        " %EMAILADDRESS% as username (docs/pacc.md)",
+        " %EMAILADDRESS% as username (autoconfig docs pacc)",
         f"{domains}/starttls.yaml:7: warning: outgoing: no outgoing server PACC can express, so"
         f" PACC clients get no usable outgoing entry (mail.{STARTTLS}:465: the login name is"
         " not the email address, and PACC has no username field); offer implicit TLS on the"
-        " standard port with %EMAILADDRESS% as username (docs/pacc.md)",
+        " standard port with %EMAILADDRESS% as username (autoconfig docs pacc)",
     ]
 
 

@@ -1,4 +1,5 @@
-"""Settings declared once: checked before start-up, typos warned about, README generated."""
+"""Settings declared once: checked before start-up, typos warned about, docs/settings.md
+generated."""
 
 from __future__ import annotations
 
@@ -83,15 +84,22 @@ def test_settings_command_prints_every_value_and_marks_defaults() -> None:
     assert "AUTOCONFIG_WORKER_CLASS=gthread  (default)" in lines
 
 
-def test_readme_table_is_the_generated_one() -> None:
-    readme = (REPO / "README.md").read_text()
+def test_docs_table_is_the_generated_one() -> None:
+    page = (REPO / "docs" / "settings.md").read_text()
     generated = run_cli(["settings", "--markdown"], {})
     assert generated.stdout == markdown_table()
-    start = readme.index(BEGIN) + len(BEGIN)
-    assert readme[start:readme.index(END, start)] == markdown_table()
-    # One table only: no other line of the README starts a row for a variable.
-    rows = [line for line in readme.splitlines() if line.startswith("| `AUTOCONFIG_")]
+    start = page.index(BEGIN) + len(BEGIN)
+    assert page[start:page.index(END, start)] == markdown_table(), (
+        "docs/settings.md differs from autoconfig/settings.py: paste the output of"
+        " `.venv/bin/autoconfig settings --markdown` between its markers"
+    )
+    # One table only: no other line of the page starts a row for a variable.
+    rows = [line for line in page.splitlines() if line.startswith("| `AUTOCONFIG_")]
     assert len(rows) == len(Settings.model_fields)
+    # And no other page of the documentation keeps a copy of it.
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        if path.name != "settings.md":
+            assert "| `AUTOCONFIG_" not in path.read_text(), path
 
 
 def test_every_variable_the_package_names_is_declared() -> None:

@@ -88,7 +88,7 @@ def test_stopping_one_replica_loses_no_request(tmp_path: Path) -> None:
 def test_workers_stopped_under_load_lose_no_request_through_nginx(tmp_path: Path) -> None:
     """`kill PID` (SIGTERM) on a worker, four times while wrk POSTs through the shipped
     nginx: the worker finishes what it holds, gunicorn starts another, nothing fails.
-    (SIGKILL loses the requests the worker held; see README "Benchmarks".)"""
+    (SIGKILL loses the requests the worker held; see docs/benchmarks.md.)"""
     wrk = require_program("wrk", "wrk")
     pki = make_pki(tmp_path / "pki", TEST_NAMES)
     script = tmp_path / "pox.lua"

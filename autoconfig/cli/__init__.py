@@ -10,6 +10,7 @@ import click
 
 from autoconfig.cli.check import check
 from autoconfig.cli.dns import dns
+from autoconfig.cli.docs import docs
 from autoconfig.cli.healthcheck import healthcheck
 from autoconfig.cli.importers import import_
 from autoconfig.cli.probe import probe
@@ -25,5 +26,7 @@ def main() -> None:
     """Serve and check mail-client autoconfiguration from domain files."""
 
 
-for command in (check, render, schema, serve, settings_command, healthcheck, probe, dns, import_):
+for command in (
+    check, render, schema, serve, settings_command, healthcheck, probe, dns, import_, docs
+):
     main.add_command(command)

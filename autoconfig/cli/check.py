@@ -21,7 +21,14 @@ from autoconfig.settings import Settings, SettingsError
 @domains_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
 def check(directory: Path | None, domains_dir: Path | None, strict: bool) -> None:
-    """Validate every domain file in DIRECTORY; print every error and warning."""
+    """Validate every domain file in DIRECTORY; print every error and warning.
+
+    Errors name the file, line and key, what was expected and what was found. Warnings
+    predict what real clients will do with a valid file: for example, `security: none`
+    makes Thunderbird for Android reject the whole document, and `oauth2` without a
+    password method after it makes Thunderbird skip the server unless the host is one
+    of its built-in OAuth providers.
+    """
     directory = directory or domains_dir or default_domains_dir()
     try:
         registry, cache_writer = _load(directory)

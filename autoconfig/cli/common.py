@@ -23,7 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def default_domains_dir() -> Path:
-    """``AUTOCONFIG_DOMAINS``, else ``./domains`` (README: "The `autoconfig` command")."""
+    """``AUTOCONFIG_DOMAINS``, else ``./domains`` (docs/cli.md)."""
     return Path(os.environ.get(variable("domains")) or DEFAULT_DOMAINS_DIR)
 
 

@@ -75,7 +75,13 @@ def dns() -> None:
 def records(
     domain: str, domains_dir: Path | None, server_host: str | None, output: str, ttl: int
 ) -> None:
-    """Print the records DOMAIN should publish: a zone-file snippet, or JSON."""
+    """Print the records DOMAIN should publish: a zone-file snippet, or JSON.
+
+    The autoconfig., autodiscover. and ua-auto-config. names (CNAMEs, or A/AAAA when the
+    server host is an address), the RFC 6186/8314 SRV records, `_autodiscover._tcp`,
+    PACC's `_ua-auto-config` TXT digest and, from
+    `caldav`/`carddav`, the RFC 6764 SRV and TXT records.
+    """
     name = cli_domain(domain)
     config = _config(name, domains_dir)
     host = _server_host(server_host)
@@ -107,7 +113,12 @@ def check(  # noqa: PLR0917 - click passes every option positionally
     domain: str, domains_dir: Path | None, server_host: str | None, output: str,
     nameserver: str | None, timeout: float, tls: bool, tls_port: int, tls_ca: Path | None,
 ) -> None:
-    """Compare DOMAIN's published DNS with its domain file; exit 1 on any error."""
+    """Compare DOMAIN's published DNS with its domain file; exit 1 on any error.
+
+    One line per finding, each problem with its fix: the MX, the autoconfig. and
+    autodiscover. names, every SRV record, PACC's name and digest. Missing SRV records
+    are warnings (Thunderbird does not use them).
+    """
     name = cli_domain(domain)
     config = _config(name, domains_dir)
     tls_options = TlsOptions(tls_port, tls_ca, timeout) if tls else None

@@ -48,7 +48,13 @@ def gunicorn_options(settings: Settings, bind: str | None, workers: int | None) 
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
 @domains_option
 def serve(bind: str | None, workers: int | None, domains_dir: Path | None) -> None:
-    """Serve the domain files with gunicorn (never the Flask development server)."""
+    """Serve the domain files with gunicorn (never the Flask development server).
+
+    Loads the domain files once, then runs gunicorn in the same process. A bad
+    AUTOCONFIG_* setting, a folder with no valid file, an unusable signing file or an
+    incomplete installation stops it with one message. The settings are in
+    `autoconfig docs settings`.
+    """
     try:
         settings = Settings.from_env()  # every variable checked before anything starts
         for warning in unknown_variables():

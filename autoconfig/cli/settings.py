@@ -16,7 +16,8 @@ from autoconfig.settings import (
 
 
 @click.command("settings")
-@click.option("--markdown", is_flag=True, help="Print the README's table of every variable.")
+@click.option("--markdown", is_flag=True,
+              help="Print the table of every variable, as docs/settings.md shows it.")
 def settings_command(markdown: bool) -> None:
     """Check the AUTOCONFIG_* variables and print the value of each (or the table)."""
     if markdown:

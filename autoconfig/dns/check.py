@@ -253,7 +253,7 @@ def _check_autodiscover_srv(
                           f"points at {target.host}, not the autoconfig server {server_host}", fix)
         elif target.port != HTTPS_PORT:
             yield Finding(Severity.WARNING, name, f"port {target.port}: Outlook ignores the"
-                          " port and always connects to 443 (docs/dns.md#srv-records)", fix)
+                          " port and always connects to 443 (autoconfig docs dns#srv-records)", fix)
         else:
             yield Finding(Severity.OK, name, f"points at {target.host}:{target.port}")
 
@@ -267,7 +267,7 @@ def _check_certificate(
     address = sorted(addresses)[0]
     context = ssl.create_default_context(cafile=str(options.cafile) if options.cafile else None)
     fix = (
-        f"get a certificate that names {name} (docs/dns.md#certificates: a wildcard"
+        f"get a certificate that names {name} (autoconfig docs dns#certificates: a wildcard"
         " for a parent domain covers one label only)"
     )
     try:

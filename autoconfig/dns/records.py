@@ -154,7 +154,7 @@ def host_records(domain: str, server_host: str, ttl: int = DEFAULT_TTL) -> list[
         if name == server_host:
             continue  # the server's own name: its A/AAAA records are published already
         client = "Thunderbird and co." if prefix == "autoconfig" else "Outlook"
-        why = f"{client}: settings from https://{name}/ (docs/dns.md#host-names)"
+        why = f"{client}: settings from https://{name}/ (autoconfig docs dns#host-names)"
         records.append(_name_record(name, server_host, ttl, why))
     return records
 
@@ -172,7 +172,7 @@ def pacc_txt(config: DomainConfig, domain: str, ttl: int = DEFAULT_TTL) -> Recor
 def pacc_txt_of(domain: str, body: bytes, ttl: int = DEFAULT_TTL) -> Record:
     """The ``_ua-auto-config`` record for a document whose bytes are ``body``."""
     why = ("PACC: SHA-256 of the document; every edit of the domain file changes it"
-           " (draft-ietf-mailmaint-pacc, docs/pacc.md)")
+           " (draft-ietf-mailmaint-pacc, autoconfig docs pacc)")
     return Record(absolute(f"{PACC_TXT}.{domain}"), ttl, "TXT", quoted(txt_value(body)), why)
 
 

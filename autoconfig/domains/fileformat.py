@@ -257,9 +257,15 @@ class _Strict(BaseModel):
 class Pop3File(_Strict):
     """``pop3:`` options of a POP3 server."""
 
-    leave_messages_on_server: StrictBool | None = None
-    days_to_leave: Annotated[StrictInt, Field(ge=1, le=36500)] | None = None
-    download_on_biff: StrictBool | None = None
+    leave_messages_on_server: StrictBool | None = Field(
+        default=None, description="Keep messages on the server after downloading them."
+    )
+    days_to_leave: Annotated[StrictInt, Field(ge=1, le=36500)] | None = Field(
+        default=None, description="Delete them from the server after this many days."
+    )
+    download_on_biff: StrictBool | None = Field(
+        default=None, description="Download new messages when the client checks for them."
+    )
 
 
 class _ServerFile(_Strict):
@@ -278,8 +284,10 @@ class _ServerFile(_Strict):
 class IncomingFile(_ServerFile):
     """One ``incoming:`` entry."""
 
-    protocol: Literal[Protocol.IMAP, Protocol.POP3]
-    pop3: Pop3File | None = None
+    protocol: Literal[Protocol.IMAP, Protocol.POP3] = Field(
+        description="List IMAP before POP3: clients take the first they support."
+    )
+    pop3: Pop3File | None = Field(default=None, description="Hints for POP3 clients.")
 
     @model_validator(mode="after")
     def _pop3_only_for_pop3(self) -> IncomingFile:
@@ -291,7 +299,9 @@ class IncomingFile(_ServerFile):
 class OutgoingFile(_ServerFile):
     """One ``outgoing:`` entry."""
 
-    protocol: Literal[Protocol.SMTP] = Protocol.SMTP
+    protocol: Literal[Protocol.SMTP] = Field(
+        default=Protocol.SMTP, description="May be left out: SMTP is the only one."
+    )
 
 
 _ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]*")  # RFC 4512 section 1.4 descr
@@ -354,10 +364,12 @@ class OAuth2File(_Strict):
         description="Issuer identifier (RFC 8414), e.g. https://login.example.com;"
         " PACC's oauth-public issuer."
     )
-    authorization_url: HttpsUrl | None = None
-    token_url: HttpsUrl | None = None
+    authorization_url: HttpsUrl | None = Field(
+        default=None, description="Where the user logs in (the authorization endpoint)."
+    )
+    token_url: HttpsUrl | None = Field(default=None, description="The token endpoint.")
     scopes: Annotated[list[Scope], BeforeValidator(_word_or_list), Field(min_length=1)] | None = (
-        None
+        Field(default=None, description="A scope, or a list of them; no spaces in a scope.")
     )
     client_id: Text | None = Field(
         default=None, description="A public client id every client may use (no secret)."
@@ -385,7 +397,9 @@ class DomainFile(_Strict):
     )
 
     name: Text = Field(description="Shown by clients (Thunderbird displayName, profile name).")
-    short_name: Annotated[Text, Field(max_length=40)] | None = None
+    short_name: Annotated[Text, Field(max_length=40)] | None = Field(
+        default=None, description="A shorter label for clients that show one."
+    )
     domains: Annotated[
         list[DomainName], WrapValidator(_domain_names), AfterValidator(_each_once)
     ] = Field(
@@ -393,10 +407,16 @@ class DomainFile(_Strict):
     )
     incoming: list[IncomingFile] = Field(min_length=1, description="In order of preference.")
     outgoing: list[OutgoingFile] = Field(min_length=1, description="In order of preference.")
-    webmail: Url | None = None
-    help_url: Url | None = None
-    caldav: Url | None = None
-    carddav: Url | None = None
+    webmail: Url | None = Field(default=None, description="The webmail login page.")
+    help_url: Url | None = Field(default=None, description="The provider's help for mail set-up.")
+    caldav: Url | None = Field(
+        default=None,
+        description="Calendar server: Apple profiles, PACC, /.well-known/caldav, SRV records.",
+    )
+    carddav: Url | None = Field(
+        default=None,
+        description="Contacts server: Apple profiles, PACC, /.well-known/carddav, SRV records.",
+    )
     ews: Url | None = Field(
         default=None,
         description="Exchange Web Services endpoint, e.g. https://mail.example.org/EWS/Exchange.asmx"
@@ -420,7 +440,10 @@ class DomainFile(_Strict):
         description="Serve any domain whose best MX matches one of these host names or"
         " '*.suffix' patterns with this file's settings.",
     )
-    directory: DirectoryFile | None = None
+    directory: DirectoryFile | None = Field(
+        default=None,
+        description="Look each user's login name up in LDAP (needs AUTOCONFIG_LDAP_URL).",
+    )
     oauth2: OAuth2File | None = Field(
         default=None,
         description="OAuth2 for public clients: PACC oauth-public and clientConfig <oAuth2>.",

@@ -218,7 +218,7 @@ def _unmapped_top_level(root: etree._Element, provider: etree._Element) -> list[
         notes.append(f"<documentation>: only the first of {len(docs)} links is kept")
     for child in root:
         if child.tag == "oAuth2":
-            notes.append("<oAuth2>: Thunderbird ignores it (docs/thunderbird.md#oauth2)")
+            notes.append("<oAuth2>: Thunderbird ignores it (autoconfig docs thunderbird#oauth2)")
         elif child.tag == "webMail":
             if child.find("loginPageInfo") is not None:
                 notes.append("<webMail><loginPageInfo>: no equivalent (loginPage kept as webmail)")

@@ -141,7 +141,8 @@ def probe_client(probe: Probe) -> Verdict:
         return verdict.fail("the profile configures no mail account")
     if not signature:
         verdict.step("CMS signature", "Unverified: the profile is not signed",
-                     fix="set AUTOCONFIG_SIGNING_CERT and AUTOCONFIG_SIGNING_KEY (README)")
+                     fix="set AUTOCONFIG_SIGNING_CERT and AUTOCONFIG_SIGNING_KEY"
+                         " (autoconfig docs operating#signing-apple-profiles)")
         return verdict.succeed(response.url, settings, "installs, but the sheet shows"
                                " Unverified", Status.WARNING)
     return verdict.succeed(response.url, settings, signature)

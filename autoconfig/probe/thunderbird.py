@@ -33,8 +33,8 @@ TITLE = "Thunderbird desktop"
 FOLLOW = 5
 # ExchangeAutoDiscover.sys.mjs: these ports mean STARTTLS, any other means implicit TLS.
 _STARTTLS_PORTS = (143, 110, 25, 587)
-CONFIG_FIX = ("serve the domain's config-v1.1.xml here (README \"Deploying\": the nginx"
-              " site in nginx/)")
+CONFIG_FIX = ("serve the domain's config-v1.1.xml here (the nginx site in nginx/:"
+              " autoconfig docs operating#nginx)")
 
 
 def fetch_config(
@@ -109,8 +109,8 @@ def _pox_post(probe: Probe, url: str) -> PoxAnswer | None:
                            fix="answer the POX request without authentication")
         return None
     if response.status != 200:
-        probe.verdict.step(action, f"HTTP {response.status}", fix="answer POST "
-                           f"{POX_PATH} (README \"Deploying\": the nginx site in nginx/)")
+        probe.verdict.step(action, f"HTTP {response.status}", fix=f"answer POST {POX_PATH}"
+                           " (the nginx site in nginx/: autoconfig docs operating#nginx)")
         return None
     try:
         answer = parse_pox(response.body)

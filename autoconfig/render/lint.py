@@ -39,15 +39,15 @@ def _server_findings(key_path: KeyPath, server: Server) -> Iterator[tuple[KeyPat
         yield (*key_path, "security"), (
             "security: none sends passwords and mail in clear text; Thunderbird for Android"
             " (K-9) rejects the whole document when any server is plain"
-            " (docs/thunderbird.md#thunderbird-for-android)"
+            " (autoconfig docs thunderbird#thunderbird-for-android)"
         )
     if not server.is_standard_port:
         expected = STANDARD_PORTS[(server.protocol, server.security)]
         yield (*key_path, "port"), (
             f"port {server.port} is not the standard port for {server.protocol} with"
             f" {server.security} ({expected}); Thunderbird's Autodiscover reader and Apple"
-            " devices choose TLS or STARTTLS by port (docs/autodiscover.md#encryption,"
-            " docs/apple.md#tls)"
+            " devices choose TLS or STARTTLS by port (autoconfig docs autodiscover#encryption,"
+            " autoconfig docs apple#tls)"
         )
     if server.port == 25 and not incoming:
         yield (*key_path, "port"), (
@@ -61,12 +61,12 @@ def _server_findings(key_path: KeyPath, server: Server) -> Iterator[tuple[KeyPat
             yield (*key_path, "auth"), (
                 "oauth2 with no password method after it: Thunderbird has no OAuth2 provider"
                 f" for {server.host} and skips this server; add 'password' after 'oauth2'"
-                " (docs/thunderbird.md#oauth2)"
+                " (autoconfig docs thunderbird#oauth2)"
             )
     if incoming and any(method in _TB_INCOMING_REJECTS for method in auth):
         yield (*key_path, "auth"), (
             "Thunderbird does not accept 'none' or 'client-cert' on an incoming server and"
-            " skips it (docs/thunderbird.md#authentication)"
+            " skips it (autoconfig docs thunderbird#authentication)"
         )
     if not server.username_depends_on_address and Auth.NONE not in auth:
         yield (*key_path, "username"), (
@@ -83,14 +83,15 @@ def _apple_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
             yield (*key_path, "auth"), (
                 f"Apple profiles cannot express {', '.join(server.auth)}; the profile asks for"
                 " a password (EmailAuthPassword), so the server must accept one"
-                " (docs/apple.md#authentication)"
+                " (autoconfig docs apple#authentication)"
             )
     for key in ("caldav", "carddav"):
         url = getattr(loaded.config, key)
         if url is not None and url.startswith("http:"):
             yield (key,), (
                 f"{key} uses http://: Apple devices and other clients send the password"
-                " unencrypted (CalDAVUseSSL/CardDAVUseSSL false, docs/apple.md#caldav-and-carddav)"
+                " unencrypted (CalDAVUseSSL/CardDAVUseSSL false,"
+                " autoconfig docs apple#caldav-and-carddav)"
             )
 
 
@@ -163,7 +164,7 @@ def _pacc_findings(loaded: LoadedFile) -> Iterator[tuple[KeyPath, str]]:
         yield (direction,), (
             f"no {direction} server PACC can express, so PACC clients get no usable {direction}"
             f" entry ({reasons}); offer implicit TLS on the standard port with %EMAILADDRESS%"
-            " as username (docs/pacc.md)"
+            " as username (autoconfig docs pacc)"
         )
 
 

@@ -50,8 +50,8 @@ def lower_priority(pids: Iterable[int], increment: int = RELOAD_NICE_INCREMENT) 
     """Run every thread of ``pids`` ``increment`` below this thread's CPU priority.
 
     Under full load the master got a fifth of a core: a 0.2 s reload of a file listing
-    100 000 domains took 1.1 s, and every request waits for it to see the edit (README
-    "Benchmarks"). The old workers yield instead; they are replaced right after, by
+    100 000 domains took 1.1 s, and every request waits for it to see the edit
+    (docs/benchmarks.md). The old workers yield instead; they are replaced right after, by
     workers forked at the master's priority, so nothing needs the privilege of raising
     a priority back. Linux keeps a nice value per thread (/proc/PID/task lists them);
     a process already gone is skipped.

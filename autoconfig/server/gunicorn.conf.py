@@ -4,7 +4,7 @@ What a deployment tunes (bind address, workers, worker class, threads, trusted
 forwarders) comes from the ``AUTOCONFIG_*`` variables, declared and checked once in
 ``autoconfig/settings.py``; ``autoconfig serve`` hands them to gunicorn. This file holds
 what does not change between deployments. Worker class and count were chosen by
-measurement (bench/run.py, README "Benchmarks"): one gthread process per core with four
+measurement (bench/run.py, docs/benchmarks.md): one gthread process per core with four
 threads, so a thread waiting for an MX lookup does not stop its process.
 """
 

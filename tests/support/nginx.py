@@ -1,8 +1,8 @@
 """Run the project's own nginx config (nginx/) on loopback with a test CA.
 
-The shipped files are rendered the way an admin fills them (README "Deploying"):
-placeholders replaced, listen ports moved to loopback test ports. Nothing else
-changes, except explicit ``overrides`` (each must match the shipped text, so a
+The shipped files are rendered the way an admin fills them (step 7 of the README's
+"Serve your own domain"): placeholders replaced, listen ports moved to loopback test
+ports. Nothing else changes, except explicit ``overrides`` (each must match the shipped text, so a
 test cannot drift from the config it claims to test).
 """
 
