@@ -11,6 +11,7 @@ event here, so a full check also runs every ``SAFETY_TICKS`` ticks.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -27,38 +28,58 @@ SETTLE = 0.05  # after an event, wait this long so that an editor's rename-and-w
 
 
 class DirectoryWatcher:
-    """``wait()`` returns when a check of the directory is worth making."""
+    """``wait()`` returns when a check of the directory is worth making.
+
+    One instance per process: an inotify instance inherited through ``fork`` is the
+    parent's, and the events read in one process are gone for the other.
+    """
 
     def __init__(self, directory: Path, interval: float) -> None:
         self.directory = directory
         self.interval = interval
         self._ticks = 0
         self._inotify = _open_inotify(directory)
+        # ``wake`` writes here: a thread asleep in ``wait`` returns at once.
+        self._wake_in, self._wake_out = os.pipe()
 
     def wait(self) -> frozenset[str] | None:
         """Sleep until a change is reported, or until the tick that must check anyway.
 
         Returns the names of the domain files the kernel reported, or None when the whole
         directory must be checked (polling, the safety tick, a ConfigMap swap of
-        ``..data``, a lost event).
+        ``..data``, a lost event, ``wake``).
         """
-        if self._inotify is None:
-            time.sleep(self.interval)
-            return None
+        watched = [self._wake_in] if self._inotify is None else [self._inotify, self._wake_in]
         deadline = time.monotonic() + self.interval
         while True:
             left = deadline - time.monotonic()
-            ready, _, _ = select.select([self._inotify], [], [], max(left, 0))
+            ready, _, _ = select.select(watched, [], [], max(left, 0))
+            if self._wake_in in ready:
+                os.read(self._wake_in, 512)
+                return None
             if ready:
                 time.sleep(SETTLE)
                 self._ticks = 0
                 return self._changed_names()
             if left <= 0:
                 self._ticks += 1
-                if self._ticks >= SAFETY_TICKS:
+                if self._inotify is None or self._ticks >= SAFETY_TICKS:
                     self._ticks = 0
                     return None
                 deadline = time.monotonic() + self.interval
+
+    def wake(self) -> None:
+        """Make ``wait`` return now (in another thread), to stop a thread that waits."""
+        os.write(self._wake_out, b"!")
+
+    def close(self) -> None:
+        """Release the inotify instance and the wake-up pipe."""
+        if self._inotify is not None:
+            self._inotify.close()
+            self._inotify = None
+        for fd in (self._wake_in, self._wake_out):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _changed_names(self) -> frozenset[str] | None:
         """Drain the events so far: one check covers them all."""
