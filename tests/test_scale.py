@@ -29,10 +29,10 @@ from autoconfig.answers.documents import (
     SnapshotDocuments,
 )
 from autoconfig.domains.cache import CompiledCache
+from autoconfig.domains.cache_writer import cache_entries
 from autoconfig.domains.load import load_file, scan_domain_files
 from autoconfig.domains.parallel import FILES_PER_PROCESS_AT_LEAST, load_files
 from autoconfig.domains.snapshot import build_snapshot, first_snapshot
-from autoconfig.domains.store import cache_entries
 from autoconfig.render.pacc import render_pacc
 from autoconfig.server.application import lower_priority
 from tests.support.http import request

@@ -9,10 +9,10 @@ import click
 
 from autoconfig.cli.common import default_domains_dir, domains_option
 from autoconfig.domains.cache import CompiledCache
+from autoconfig.domains.cache_writer import cache_entries, snapshot_differs
 from autoconfig.domains.load import display_path
 from autoconfig.domains.registry import NoValidDomainsError, Registry, load_directory
 from autoconfig.domains.snapshot import first_snapshot
-from autoconfig.domains.store import cache_entries, snapshot_differs
 from autoconfig.render.lint import lint
 from autoconfig.settings import Settings, SettingsError
 

@@ -95,4 +95,7 @@ def create_app(settings: Settings | None = None) -> Application:
     wsgi: WSGIApplication = front
     if settings.trusted_proxies:  # client address and scheme as the proxy saw them
         wsgi = TrustedProxyFix(front, settings.trusted_proxies)
+    # Built: now follow the domain files, here and in every process forked from here
+    # on; `autoconfig serve` narrows that to gunicorn's master (server/application.py).
+    store.follow()
     return Application(front, store, wsgi)

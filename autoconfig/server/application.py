@@ -93,6 +93,8 @@ class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn i
         While the master reads edited files, the workers it will replace run at a lower
         CPU priority (``lower_priority``); it replaces them after a refused reload too.
         A HUP from outside (``systemctl reload``) checks the files first, too.
+        ``create_app`` had every process follow the files; ``when_ready`` runs before the
+        first worker is forked, so none of them ever does.
         """
         store = self._app.store
         ours = self._hup_from_watcher
@@ -105,7 +107,9 @@ class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn i
             def yield_to_the_reload() -> None:
                 lower_priority(list(server.WORKERS))
 
-            store.watch(on_reloaded=replace_workers, on_reload_started=yield_to_the_reload)
+            store.follow_as_master(
+                on_reloaded=replace_workers, on_reload_started=yield_to_the_reload
+            )
 
         def on_reload(server: Any) -> None:
             if ours.is_set():  # the watcher has just reloaded: no second look at 100 000 files

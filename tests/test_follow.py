@@ -1,0 +1,179 @@
+"""The follower: which processes follow the domain files, with one thread each.
+
+Real threads and real forks in this process; every test stops what it started, so that
+later tests run in a process with one thread again (the parallel loader needs that).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from autoconfig.domains.follow import Follower
+from autoconfig.domains.reloader import Reloader
+from autoconfig.domains.snapshot import first_snapshot
+from autoconfig.domains.watch import DirectoryWatcher
+
+# Python 3.12 warns about fork() in a process with threads; forking with the following
+# thread running is exactly what a WSGI server does after `create_app()`.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
+
+DOMAIN = """name: Example
+domains: [example.com]
+incoming: [{{protocol: imap, host: {host}, security: tls}}]
+outgoing: [{{host: smtp.example.com, security: tls}}]
+"""
+INTERVAL = 0.2
+
+
+def write(directory: Path, host: str) -> None:
+    path = directory / "example.com.yaml"
+    path.write_text(DOMAIN.format(host=host))
+    stamp = path.stat().st_mtime_ns + 1_000_000_000  # not the stamp of the last write
+    os.utime(path, ns=(stamp, stamp))
+
+
+def served_host(reloader: Reloader) -> str:
+    config = reloader.snapshot.registry.lookup("example.com")
+    assert config is not None
+    return config.incoming[0].host
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def reload_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "autoconfig-reload"]
+
+
+def in_child(body: Callable[[], bool]) -> int:
+    """Fork now; the child runs ``body`` (its own checks) and exits 0 if it held."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the exit status is what the test reads
+        code = 3
+        try:
+            code = 0 if body() else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> Path:
+    folder = tmp_path / "domains"
+    folder.mkdir()
+    write(folder, "imap.example.com")
+    return folder
+
+
+@pytest.fixture
+def reloader(directory: Path) -> Reloader:
+    return Reloader(directory, first_snapshot(directory, {}))
+
+
+@pytest.fixture
+def follower(directory: Path, reloader: Reloader) -> Iterator[Follower]:
+    following = Follower(DirectoryWatcher(directory, INTERVAL), reloader)
+    yield following
+    following.stop()
+    assert reload_threads() == []
+
+
+def test_building_a_follower_starts_nothing(follower: Follower) -> None:
+    assert reload_threads() == []
+
+
+def test_following_here_serves_an_edit_and_stop_ends_the_thread(
+    directory: Path, reloader: Reloader, follower: Follower
+) -> None:
+    follower.follow_everywhere()
+    assert len(reload_threads()) == 1
+    write(directory, "mail.example.com")
+    assert wait_for(lambda: served_host(reloader) == "mail.example.com")
+    assert reloader.generation == 2
+    follower.stop()
+    assert reload_threads() == []
+
+
+def test_as_master_the_callbacks_surround_each_reload_and_a_refused_one(
+    directory: Path, reloader: Reloader, follower: Follower
+) -> None:
+    told: list[str] = []
+    follower.follow_as_master(
+        on_reloaded=lambda: told.append(f"reloaded {reloader.generation}"),
+        on_reload_started=lambda: told.append(f"started {reloader.generation}"),
+    )
+    write(directory, "mail.example.com")
+    assert wait_for(lambda: len(told) == 2)
+    assert told == ["started 1", "reloaded 2"]
+    (directory / "example.com.yaml").unlink()  # nothing valid left: refused
+    assert wait_for(lambda: len(told) == 4)
+    assert told[2:] == ["started 2", "reloaded 2"]  # the workers it slowed are replaced
+    assert served_host(reloader) == "mail.example.com"
+
+
+def test_a_process_forked_from_one_following_everywhere_follows_by_itself(
+    directory: Path, reloader: Reloader, follower: Follower
+) -> None:
+    follower.follow_everywhere()
+    assert wait_for(lambda: reloader.generation == 1 and served_host(reloader) > "")
+    ready_in, ready_out = os.pipe()
+    go_in, go_out = os.pipe()
+
+    def child() -> bool:
+        # It catches up before its fork returns: the edit made just before the fork.
+        caught_up = served_host(reloader) == "first.example.com"
+        own = [t.ident for t in reload_threads()] != []
+        os.write(ready_out, b"ready")
+        os.read(go_in, 1)  # then the parent edits again; no one forwards it here
+        followed = wait_for(lambda: served_host(reloader) == "second.example.com")
+        return caught_up and own and followed
+
+    write(directory, "first.example.com")  # the parent's thread needs > 50 ms to see it
+    pid_status: list[int] = []
+    forking = threading.Thread(target=lambda: pid_status.append(in_child(child)))
+    forking.start()
+    assert os.read(ready_in, 5) == b"ready"
+    write(directory, "second.example.com")
+    os.write(go_out, b"!")
+    forking.join(timeout=30)
+    assert pid_status == [0]
+
+
+def test_a_process_forked_from_the_master_does_not_follow(
+    directory: Path, reloader: Reloader, follower: Follower
+) -> None:
+    follower.follow_everywhere()  # what create_app does, before gunicorn's `when_ready`
+    follower.follow_as_master(on_reloaded=lambda: None)
+    assert len(reload_threads()) == 1  # the same thread, now with the callbacks
+
+    def child() -> bool:
+        before = reloader.snapshot
+        write(directory, "mail.example.com")
+        time.sleep(1.0)  # five intervals: a follower would have reloaded by now
+        return reload_threads() == [] and reloader.snapshot is before
+
+    assert in_child(child) == 0
+    assert wait_for(lambda: served_host(reloader) == "mail.example.com")  # the master's
+
+
+def test_a_process_forked_after_stop_does_not_follow(
+    directory: Path, reloader: Reloader, follower: Follower
+) -> None:
+    follower.follow_everywhere()
+    follower.stop()
+    assert in_child(lambda: reload_threads() == []) == 0
