@@ -28,8 +28,9 @@ __all__ = ["ConfigStore", "Snapshot"]
 class ConfigStore:
     """Loads the domain files once; then serves the current snapshot.
 
-    Building one starts nothing: no thread, no process. ``reload_interval`` 0 means the
-    files are never followed (``reload_if_changed`` still works when called).
+    Building one starts no thread: the files are followed only once ``follow`` or
+    ``follow_as_master`` says how. ``reload_interval`` 0 means they are never followed
+    (``reload_if_changed`` still works when called).
     ``observer`` hears of each load in the process that made it (the metrics).
     """
 
