@@ -48,7 +48,12 @@ class ConfigStore:
         ) else None
         cache = CompiledCache(cache_dir, directory) if cache_dir else None
         cached = cache.read() if cache else {}
-        snapshot = start_snapshot(directory, cached, cache.path if cache else None)
+        try:
+            snapshot = start_snapshot(directory, cached, cache.path if cache else None)
+        except BaseException:  # nothing to serve: nothing to watch either
+            if watcher is not None:
+                watcher.close()
+            raise
         self._reloader = Reloader(directory, snapshot, observer, time.perf_counter() - started)
         self._cache_writer = CacheWriter(cache, snapshot_differs(snapshot, cached)) if (
             cache
