@@ -11,6 +11,7 @@ whole service); in a serving process it would hold the interpreter against reque
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -18,6 +19,8 @@ from collections.abc import Mapping
 from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.load import LoadedFile
 from autoconfig.domains.snapshot import Snapshot, is_cached
+
+log = logging.getLogger("autoconfig")
 
 WRITER_NICE = 19  # the lowest priority there is: requests and reloads come first
 
@@ -40,29 +43,43 @@ class CacheWriter:
     def __init__(self, cache: CompiledCache, stale: bool) -> None:
         self.cache = cache
         self._due = stale
-        self._reaper: threading.Thread | None = None
+        self._writer: threading.Thread | None = None
 
     def write_once(self, snapshot: Snapshot) -> bool:
         """Write ``snapshot`` from a niced child process, if no write was due or done yet;
-        whether a writer was started. A thread waits for the child, so that it does not
-        linger as a zombie in a process that is not gunicorn's master (which reaps every
-        child itself)."""
+        whether a writer was started.
+
+        A thread forks the child and waits for it: the child does not linger as a zombie
+        in a process that is not gunicorn's master (which reaps every child itself), and
+        the main thread's children (/proc/PID/task/PID/children) are gunicorn's workers
+        alone. Returns once the child exists: a fork hook registered later never runs in
+        it.
+        """
         if not self._due:
             return False
         self._due = False
-        pid = self.cache.write_in_child(cache_entries(snapshot), nice=WRITER_NICE)
-        self._reaper = threading.Thread(
-            target=_reap, args=(pid,), name="autoconfig-cache-reaper", daemon=True
+        forked = threading.Event()
+        self._writer = threading.Thread(
+            target=self._write_in_child, args=(cache_entries(snapshot), forked),
+            name="autoconfig-cache-writer", daemon=True,
         )
-        self._reaper.start()
+        self._writer.start()
+        forked.wait()
         return True
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait until the writer started by ``write_once`` (if any) has ended."""
-        if self._reaper is not None:
-            self._reaper.join(timeout)
+        if self._writer is not None:
+            self._writer.join(timeout)
 
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):  # gunicorn's master reaped it first
-        os.waitpid(pid, 0)
+    def _write_in_child(self, files: Mapping[str, LoadedFile], forked: threading.Event) -> None:
+        try:
+            pid = self.cache.write_in_child(files, nice=WRITER_NICE)
+        except OSError as error:  # no process left to fork: the next start reads files
+            log.warning("cannot start writing the compiled cache %s (%s)",
+                        self.cache.path, error.strerror or error)
+            return
+        finally:
+            forked.set()
+        with contextlib.suppress(ChildProcessError):  # gunicorn's master reaped it first
+            os.waitpid(pid, 0)
