@@ -24,8 +24,9 @@ PROCESS_FIXTURES = frozenset({
 PROCESS_MODULES = frozenset({
     "test_bench_scripts", "test_container", "test_directory", "test_e2e_nginx", "test_groupware",
     "test_http_policy", "test_importers", "test_installed", "test_metrics", "test_mx_hosting",
-    "test_fuzz", "test_pacc_e2e", "test_page_browser", "test_probe_deployment", "test_probe_safety",
-    "test_reload_and_startup", "test_scale", "test_signing", "test_two_backends", "test_worker",
+    "test_fuzz", "test_pacc_e2e", "test_page_browser", "test_plain_wsgi_server",
+    "test_probe_deployment", "test_probe_safety", "test_reload_and_startup", "test_scale",
+    "test_signing", "test_two_backends", "test_worker",
 })
 
 

@@ -21,7 +21,7 @@ outgoing: [{{host: smtp.customer{i}.example, security: tls}}]
 
 
 @pytest.fixture
-def directory(tmp_path: Path) -> Path:
+def domains_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "domains"
     folder.mkdir()
     for i in range(3):
@@ -41,10 +41,10 @@ def zombie_children() -> list[int]:
 
 
 def test_a_start_that_compiled_files_writes_them_once_from_a_reaped_child(
-    directory: Path, tmp_path: Path
+    domains_dir: Path, tmp_path: Path
 ) -> None:
-    cache = CompiledCache(tmp_path / "cache", directory)
-    snapshot = first_snapshot(directory, cache.read())
+    cache = CompiledCache(tmp_path / "cache", domains_dir)
+    snapshot = first_snapshot(domains_dir, cache.read())
     writer = CacheWriter(cache, stale=True)
     assert len(snapshot.registry.files) == 3
 
@@ -62,12 +62,12 @@ def test_a_start_that_compiled_files_writes_them_once_from_a_reaped_child(
 
 
 def test_a_start_served_wholly_from_the_cache_writes_nothing(
-    directory: Path, tmp_path: Path
+    domains_dir: Path, tmp_path: Path
 ) -> None:
-    cache = CompiledCache(tmp_path / "cache", directory)
-    assert cache.write(cache_entries(first_snapshot(directory, {})))
+    cache = CompiledCache(tmp_path / "cache", domains_dir)
+    assert cache.write(cache_entries(first_snapshot(domains_dir, {})))
     cached = cache.read()
-    snapshot = first_snapshot(directory, cached)
+    snapshot = first_snapshot(domains_dir, cached)
     assert len(cached) == 3
     assert not snapshot_differs(snapshot, cached)
     before = cache.path.stat().st_mtime_ns
@@ -79,27 +79,27 @@ def test_a_start_served_wholly_from_the_cache_writes_nothing(
 
 
 def test_the_cache_is_due_when_a_file_was_edited_added_or_removed(
-    directory: Path, tmp_path: Path
+    domains_dir: Path, tmp_path: Path
 ) -> None:
-    cache = CompiledCache(tmp_path / "cache", directory)
-    assert cache.write(cache_entries(first_snapshot(directory, {})))
-    edited = directory / "customer1.example.yaml"
+    cache = CompiledCache(tmp_path / "cache", domains_dir)
+    assert cache.write(cache_entries(first_snapshot(domains_dir, {})))
+    edited = domains_dir / "customer1.example.yaml"
     edited.write_text(DOMAIN.format(i=1).replace("imap.customer1", "mail.customer1"))
-    assert snapshot_differs(first_snapshot(directory, cache.read()), cache.read())
+    assert snapshot_differs(first_snapshot(domains_dir, cache.read()), cache.read())
     edited.write_text(DOMAIN.format(i=1))
-    assert cache.write(cache_entries(first_snapshot(directory, {})))
-    (directory / "customer3.example.yaml").write_text(DOMAIN.format(i=3))
-    assert snapshot_differs(first_snapshot(directory, cache.read()), cache.read())
-    (directory / "customer3.example.yaml").unlink()
-    (directory / "customer0.example.yaml").unlink()
-    assert snapshot_differs(first_snapshot(directory, cache.read()), cache.read())
+    assert cache.write(cache_entries(first_snapshot(domains_dir, {})))
+    (domains_dir / "customer3.example.yaml").write_text(DOMAIN.format(i=3))
+    assert snapshot_differs(first_snapshot(domains_dir, cache.read()), cache.read())
+    (domains_dir / "customer3.example.yaml").unlink()
+    (domains_dir / "customer0.example.yaml").unlink()
+    assert snapshot_differs(first_snapshot(domains_dir, cache.read()), cache.read())
 
 
 def test_the_writer_is_another_process_at_the_lowest_priority(
-    directory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    domains_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = CompiledCache(tmp_path / "cache", directory)
-    snapshot = first_snapshot(directory, {})
+    cache = CompiledCache(tmp_path / "cache", domains_dir)
+    snapshot = first_snapshot(domains_dir, {})
     reader, writer_end = os.pipe()
     write = CompiledCache.write
 

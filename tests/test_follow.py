@@ -33,8 +33,8 @@ outgoing: [{{host: smtp.example.com, security: tls}}]
 INTERVAL = 0.2
 
 
-def write(directory: Path, host: str) -> None:
-    path = directory / "example.com.yaml"
+def write(domains_dir: Path, host: str) -> None:
+    path = domains_dir / "example.com.yaml"
     path.write_text(DOMAIN.format(host=host))
     stamp = path.stat().st_mtime_ns + 1_000_000_000  # not the stamp of the last write
     os.utime(path, ns=(stamp, stamp))
@@ -73,7 +73,7 @@ def in_child(body: Callable[[], bool]) -> int:
 
 
 @pytest.fixture
-def directory(tmp_path: Path) -> Path:
+def domains_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "domains"
     folder.mkdir()
     write(folder, "imap.example.com")
@@ -81,13 +81,13 @@ def directory(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def reloader(directory: Path) -> Reloader:
-    return Reloader(directory, first_snapshot(directory, {}))
+def reloader(domains_dir: Path) -> Reloader:
+    return Reloader(domains_dir, first_snapshot(domains_dir, {}))
 
 
 @pytest.fixture
-def follower(directory: Path, reloader: Reloader) -> Iterator[Follower]:
-    following = Follower(DirectoryWatcher(directory, INTERVAL), reloader)
+def follower(domains_dir: Path, reloader: Reloader) -> Iterator[Follower]:
+    following = Follower(DirectoryWatcher(domains_dir, INTERVAL), reloader)
     yield following
     following.stop()
     assert reload_threads() == []
@@ -98,11 +98,11 @@ def test_building_a_follower_starts_nothing(follower: Follower) -> None:
 
 
 def test_following_here_serves_an_edit_and_stop_ends_the_thread(
-    directory: Path, reloader: Reloader, follower: Follower
+    domains_dir: Path, reloader: Reloader, follower: Follower
 ) -> None:
     follower.follow_everywhere()
     assert len(reload_threads()) == 1
-    write(directory, "mail.example.com")
+    write(domains_dir, "mail.example.com")
     assert wait_for(lambda: served_host(reloader) == "mail.example.com")
     assert reloader.generation == 2
     follower.stop()
@@ -110,24 +110,24 @@ def test_following_here_serves_an_edit_and_stop_ends_the_thread(
 
 
 def test_as_master_the_callbacks_surround_each_reload_and_a_refused_one(
-    directory: Path, reloader: Reloader, follower: Follower
+    domains_dir: Path, reloader: Reloader, follower: Follower
 ) -> None:
     told: list[str] = []
     follower.follow_as_master(
         on_reloaded=lambda: told.append(f"reloaded {reloader.generation}"),
         on_reload_started=lambda: told.append(f"started {reloader.generation}"),
     )
-    write(directory, "mail.example.com")
+    write(domains_dir, "mail.example.com")
     assert wait_for(lambda: len(told) == 2)
     assert told == ["started 1", "reloaded 2"]
-    (directory / "example.com.yaml").unlink()  # nothing valid left: refused
+    (domains_dir / "example.com.yaml").unlink()  # nothing valid left: refused
     assert wait_for(lambda: len(told) == 4)
     assert told[2:] == ["started 2", "reloaded 2"]  # the workers it slowed are replaced
     assert served_host(reloader) == "mail.example.com"
 
 
 def test_a_process_forked_from_one_following_everywhere_follows_by_itself(
-    directory: Path, reloader: Reloader, follower: Follower
+    domains_dir: Path, reloader: Reloader, follower: Follower
 ) -> None:
     follower.follow_everywhere()
     assert wait_for(lambda: reloader.generation == 1 and served_host(reloader) > "")
@@ -143,19 +143,19 @@ def test_a_process_forked_from_one_following_everywhere_follows_by_itself(
         followed = wait_for(lambda: served_host(reloader) == "second.example.com")
         return caught_up and own and followed
 
-    write(directory, "first.example.com")  # the parent's thread needs > 50 ms to see it
+    write(domains_dir, "first.example.com")  # the parent's thread needs > 50 ms to see it
     pid_status: list[int] = []
     forking = threading.Thread(target=lambda: pid_status.append(in_child(child)))
     forking.start()
     assert os.read(ready_in, 5) == b"ready"
-    write(directory, "second.example.com")
+    write(domains_dir, "second.example.com")
     os.write(go_out, b"!")
     forking.join(timeout=30)
     assert pid_status == [0]
 
 
 def test_a_process_forked_from_the_master_does_not_follow(
-    directory: Path, reloader: Reloader, follower: Follower
+    domains_dir: Path, reloader: Reloader, follower: Follower
 ) -> None:
     follower.follow_everywhere()  # what create_app does, before gunicorn's `when_ready`
     follower.follow_as_master(on_reloaded=lambda: None)
@@ -163,7 +163,7 @@ def test_a_process_forked_from_the_master_does_not_follow(
 
     def child() -> bool:
         before = reloader.snapshot
-        write(directory, "mail.example.com")
+        write(domains_dir, "mail.example.com")
         time.sleep(1.0)  # five intervals: a follower would have reloaded by now
         return reload_threads() == [] and reloader.snapshot is before
 
@@ -172,7 +172,7 @@ def test_a_process_forked_from_the_master_does_not_follow(
 
 
 def test_a_process_forked_after_stop_does_not_follow(
-    directory: Path, reloader: Reloader, follower: Follower
+    domains_dir: Path, reloader: Reloader, follower: Follower
 ) -> None:
     follower.follow_everywhere()
     follower.stop()

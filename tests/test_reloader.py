@@ -35,8 +35,8 @@ class Recorder:
         self.events.append(("refused", 0))
 
 
-def write(directory: Path, domain: str, host: str) -> Path:
-    path = directory / f"{domain}.yaml"
+def write(domains_dir: Path, domain: str, host: str) -> Path:
+    path = domains_dir / f"{domain}.yaml"
     path.write_text(DOMAIN.format(name=domain, domain=domain, host=host))
     # Two writes in the same clock tick with the same size look alike: move the time on.
     stamp = path.stat().st_mtime_ns + 1_000_000_000
@@ -51,7 +51,7 @@ def host_of(reloader: Reloader, domain: str) -> str:
 
 
 @pytest.fixture
-def directory(tmp_path: Path) -> Path:
+def domains_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "domains"
     folder.mkdir()
     write(folder, "one.example", "imap.one.example")
@@ -65,8 +65,8 @@ def observer() -> Recorder:
 
 
 @pytest.fixture
-def reloader(directory: Path, observer: Recorder) -> Reloader:
-    return Reloader(directory, first_snapshot(directory, {}), observer, load_seconds=0.5)
+def reloader(domains_dir: Path, observer: Recorder) -> Reloader:
+    return Reloader(domains_dir, first_snapshot(domains_dir, {}), observer, load_seconds=0.5)
 
 
 def test_the_start_up_load_is_generation_one_and_unchanged_files_change_nothing(
@@ -82,10 +82,10 @@ def test_the_start_up_load_is_generation_one_and_unchanged_files_change_nothing(
 
 
 def test_an_edit_is_served_by_a_new_snapshot_and_generation(
-    directory: Path, reloader: Reloader, observer: Recorder
+    domains_dir: Path, reloader: Reloader, observer: Recorder
 ) -> None:
     before = reloader.snapshot
-    write(directory, "one.example", "mail.one.example")
+    write(domains_dir, "one.example", "mail.one.example")
     told: list[str] = []
     assert reloader.reload_if_changed(started=lambda: told.append(host_of(reloader, "one.example")))
     assert told == ["imap.one.example"]  # told before the new files were read
@@ -95,10 +95,10 @@ def test_an_edit_is_served_by_a_new_snapshot_and_generation(
     assert observer.events == [("loaded", 1), ("loaded", 2)]
 
 
-def test_named_files_are_the_only_ones_looked_at(directory: Path, reloader: Reloader) -> None:
+def test_named_files_are_the_only_ones_looked_at(domains_dir: Path, reloader: Reloader) -> None:
     """What inotify reported is all a reload stat-s again."""
-    write(directory, "one.example", "mail.one.example")
-    write(directory, "two.example", "mail.two.example")
+    write(domains_dir, "one.example", "mail.one.example")
+    write(domains_dir, "two.example", "mail.two.example")
     assert reloader.reload_if_changed(frozenset({"one.example.yaml"}))
     assert host_of(reloader, "one.example") == "mail.one.example"
     assert host_of(reloader, "two.example") == "imap.two.example"
@@ -107,12 +107,12 @@ def test_named_files_are_the_only_ones_looked_at(directory: Path, reloader: Relo
 
 
 def test_a_refused_reload_keeps_the_last_good_snapshot_and_is_logged_once(
-    directory: Path, reloader: Reloader, observer: Recorder, caplog: pytest.LogCaptureFixture
+    domains_dir: Path, reloader: Reloader, observer: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = reloader.snapshot
-    for path in directory.iterdir():
+    for path in domains_dir.iterdir():
         path.unlink()
-    (directory / "broken.yaml").write_text("name: [broken\n")
+    (domains_dir / "broken.yaml").write_text("name: [broken\n")
     with caplog.at_level(logging.INFO, logger="autoconfig"):
         for _ in range(3):
             assert not reloader.reload_if_changed()
@@ -123,16 +123,16 @@ def test_a_refused_reload_keeps_the_last_good_snapshot_and_is_logged_once(
     assert reloader.snapshot is before
     assert reloader.generation == 1
     assert observer.events == [("loaded", 1), ("refused", 0)]
-    write(directory, "three.example", "imap.three.example")  # a good file again: served
+    write(domains_dir, "three.example", "imap.three.example")  # a good file again: served
     assert reloader.reload_if_changed()
     assert host_of(reloader, "three.example") == "imap.three.example"
     assert reloader.generation == 2
 
 
 def test_one_thread_reloads_while_another_asking_returns_at_once(
-    directory: Path, reloader: Reloader
+    domains_dir: Path, reloader: Reloader
 ) -> None:
-    write(directory, "one.example", "mail.one.example")
+    write(domains_dir, "one.example", "mail.one.example")
     meanwhile: list[bool] = []
 
     def another_thread_asks() -> None:
@@ -146,10 +146,10 @@ def test_one_thread_reloads_while_another_asking_returns_at_once(
 
 
 def test_a_child_forked_during_a_reload_can_reload_after_forked(
-    directory: Path, reloader: Reloader
+    domains_dir: Path, reloader: Reloader
 ) -> None:
     """The thread that held the lock at the fork is not in the child."""
-    write(directory, "one.example", "mail.one.example")
+    write(domains_dir, "one.example", "mail.one.example")
     children: list[int] = []
 
     def fork_now() -> None:
@@ -160,7 +160,7 @@ def test_a_child_forked_during_a_reload_can_reload_after_forked(
         code = 1
         try:
             reloader.forked()
-            write(directory, "two.example", "mail.two.example")
+            write(domains_dir, "two.example", "mail.two.example")
             ok = reloader.reload_if_changed() and host_of(reloader, "two.example") == (
                 "mail.two.example"
             )

@@ -19,8 +19,8 @@ outgoing: [{{host: smtp.example.com, security: tls}}]
 """
 
 
-def write(directory: Path, host: str) -> None:
-    path = directory / "example.com.yaml"
+def write(domains_dir: Path, host: str) -> None:
+    path = domains_dir / "example.com.yaml"
     path.write_text(DOMAIN.format(host=host))
     stamp = path.stat().st_mtime_ns + 1_000_000_000  # not the stamp of the last write
     os.utime(path, ns=(stamp, stamp))
@@ -33,21 +33,21 @@ def served_host(store: ConfigStore) -> str:
 
 
 @pytest.fixture
-def directory(tmp_path: Path) -> Path:
+def domains_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "domains"
     folder.mkdir()
     write(folder, "imap.example.com")
     return folder
 
 
-def test_reading_the_snapshot_and_generation_starts_no_thread(directory: Path) -> None:
+def test_reading_the_snapshot_and_generation_starts_no_thread(domains_dir: Path) -> None:
     threads = threading.active_count()
-    store = ConfigStore(directory, reload_interval=0.2)
+    store = ConfigStore(domains_dir, reload_interval=0.2)
     try:
         assert served_host(store) == "imap.example.com"
         assert store.generation == 1
         assert threading.active_count() == threads
-        write(directory, "mail.example.com")
+        write(domains_dir, "mail.example.com")
         time.sleep(0.5)  # more than two intervals: no one is following
         assert served_host(store) == "imap.example.com"
         assert store.reload_if_changed()  # asked for, it reloads
@@ -56,13 +56,13 @@ def test_reading_the_snapshot_and_generation_starts_no_thread(directory: Path) -
         store.stop()
 
 
-def test_follow_starts_one_thread_that_stop_ends(directory: Path) -> None:
+def test_follow_starts_one_thread_that_stop_ends(domains_dir: Path) -> None:
     threads = threading.active_count()
-    store = ConfigStore(directory, reload_interval=0.2)
+    store = ConfigStore(domains_dir, reload_interval=0.2)
     store.follow()
     try:
         assert threading.active_count() == threads + 1
-        write(directory, "mail.example.com")
+        write(domains_dir, "mail.example.com")
         deadline = time.monotonic() + 10
         while served_host(store) != "mail.example.com" and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -16,7 +16,7 @@ LONG = 30.0  # an interval no test waits out: an answer before it came from the 
 
 
 @pytest.fixture
-def directory(tmp_path: Path) -> Path:
+def domains_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "domains"
     folder.mkdir()
     (folder / "example.com.yaml").write_text("name: Example\n")
@@ -24,8 +24,8 @@ def directory(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def watcher(directory: Path) -> Iterator[DirectoryWatcher]:
-    watching = DirectoryWatcher(directory, LONG)
+def watcher(domains_dir: Path) -> Iterator[DirectoryWatcher]:
+    watching = DirectoryWatcher(domains_dir, LONG)
     yield watching
     watching.close()
 
@@ -37,42 +37,42 @@ def timed_wait(watcher: DirectoryWatcher) -> tuple[frozenset[str] | None, float]
 
 
 def test_an_edited_domain_file_is_reported_by_name(
-    directory: Path, watcher: DirectoryWatcher
+    domains_dir: Path, watcher: DirectoryWatcher
 ) -> None:
-    (directory / "example.com.yaml").write_text("name: Edited\n")
-    (directory / "new.example.yml").write_text("name: New\n")
+    (domains_dir / "example.com.yaml").write_text("name: Edited\n")
+    (domains_dir / "new.example.yml").write_text("name: New\n")
     names, seconds = timed_wait(watcher)
     assert names == {"example.com.yaml", "new.example.yml"}
     assert seconds < LONG / 2
 
 
 def test_an_editors_swap_file_is_reported_as_no_domain_file(
-    directory: Path, watcher: DirectoryWatcher
+    domains_dir: Path, watcher: DirectoryWatcher
 ) -> None:
-    (directory / ".example.com.yaml.swp").write_text("vim")
+    (domains_dir / ".example.com.yaml.swp").write_text("vim")
     names, seconds = timed_wait(watcher)
     assert names == frozenset()
     assert seconds < LONG / 2
 
 
 def test_a_configmap_swap_of_data_asks_for_a_full_check(
-    directory: Path, watcher: DirectoryWatcher
+    domains_dir: Path, watcher: DirectoryWatcher
 ) -> None:
-    (directory / "..2026_12_06").mkdir()
+    (domains_dir / "..2026_12_06").mkdir()
     events_so_far = watcher.wait()  # the new timestamped folder: a ".." name, too
     assert events_so_far is None
-    (directory / "..data_tmp").symlink_to("..2026_12_06")
-    os.rename(directory / "..data_tmp", directory / "..data")
+    (domains_dir / "..data_tmp").symlink_to("..2026_12_06")
+    os.rename(domains_dir / "..data_tmp", domains_dir / "..data")
     names, seconds = timed_wait(watcher)
     assert names is None
     assert seconds < LONG / 2
 
 
 def test_without_events_the_whole_directory_is_checked_at_the_safety_tick(
-    directory: Path,
+    domains_dir: Path,
 ) -> None:
     tick = 0.02
-    watcher = DirectoryWatcher(directory, tick)
+    watcher = DirectoryWatcher(domains_dir, tick)
     try:
         names, seconds = timed_wait(watcher)
     finally:
@@ -93,20 +93,20 @@ def test_wake_ends_a_wait_in_another_thread_at_once(watcher: DirectoryWatcher) -
 
 
 def test_two_watchers_of_one_directory_each_see_every_event(
-    directory: Path, watcher: DirectoryWatcher
+    domains_dir: Path, watcher: DirectoryWatcher
 ) -> None:
-    other = DirectoryWatcher(directory, LONG)  # as a forked process opens its own
+    other = DirectoryWatcher(domains_dir, LONG)  # as a forked process opens its own
     try:
-        (directory / "example.com.yaml").write_text("name: Edited\n")
+        (domains_dir / "example.com.yaml").write_text("name: Edited\n")
         assert watcher.wait() == {"example.com.yaml"}
         assert other.wait() == {"example.com.yaml"}
     finally:
         other.close()
 
 
-def test_close_releases_every_descriptor(directory: Path) -> None:
+def test_close_releases_every_descriptor(domains_dir: Path) -> None:
     before = sorted(os.listdir("/proc/self/fd"))
-    watcher = DirectoryWatcher(directory, LONG)
+    watcher = DirectoryWatcher(domains_dir, LONG)
     assert len(os.listdir("/proc/self/fd")) == len(before) + 3  # inotify, the wake-up pipe
     watcher.close()
     assert sorted(os.listdir("/proc/self/fd")) == before
