@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from autoconfig.domains.records import DomainConfig
-from autoconfig.domains.store import Snapshot
+from autoconfig.domains.snapshot import Snapshot
 from autoconfig.render.pacc import render_pacc
 from autoconfig.render.thunderbird import render_thunderbird
 

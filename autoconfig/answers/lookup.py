@@ -17,7 +17,7 @@ from autoconfig.address import (
 )
 from autoconfig.answers.services import Services
 from autoconfig.domains.records import DomainConfig
-from autoconfig.domains.store import Snapshot
+from autoconfig.domains.snapshot import Snapshot
 from autoconfig.errors import BadRequestError, UnknownDomainError
 from autoconfig.phrases import Phrase
 

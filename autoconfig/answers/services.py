@@ -13,7 +13,7 @@ from autoconfig.answers.documents import Documents
 from autoconfig.answers.metrics import Metrics
 from autoconfig.directory import Directory
 from autoconfig.dns.mx import MxResolver
-from autoconfig.domains.store import Snapshot
+from autoconfig.domains.snapshot import Snapshot
 from autoconfig.i18n import Translators
 from autoconfig.settings import Settings
 from autoconfig.signing import Signer

@@ -21,8 +21,7 @@ from autoconfig.domains.reloader import LoadObserver, Reloader
 from autoconfig.domains.snapshot import Snapshot, start_snapshot
 from autoconfig.domains.watch import DirectoryWatcher
 
-# Snapshot: the type every request reads, importable from here as before.
-__all__ = ["ConfigStore", "Snapshot"]
+__all__ = ["ConfigStore"]
 
 
 class ConfigStore:
