@@ -242,8 +242,14 @@ def srv_records(config: DomainConfig, domain: str, ttl: int = DEFAULT_TTL) -> li
 
 
 def autodiscover_srv(domain: str, server_host: str, ttl: int = DEFAULT_TTL) -> Record:
-    """``_autodiscover._tcp`` for Outlook (MS-OXDSCLI; Outlook ignores the port)."""
-    target = SrvTarget(0, 1, HTTPS_PORT, server_host)
+    """``_autodiscover._tcp`` for Outlook (MS-OXDSCLI; Outlook ignores the port).
+
+    An SRV target is a host name (RFC 2782): for a ``server_host`` given as an IP
+    address it is ``autodiscover.<domain>``, the name whose A/AAAA record
+    ``host_records`` publishes with that address.
+    """
+    host = f"autodiscover.{domain}" if _address_type(server_host) else server_host
+    target = SrvTarget(0, 1, HTTPS_PORT, host)
     name = absolute(f"{AUTODISCOVER_SRV}.{domain}")
     return Record(name, ttl, "SRV", target.rdata(), "Outlook Autodiscover (MS-OXDSCLI)")
 
