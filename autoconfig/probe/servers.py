@@ -111,8 +111,12 @@ def _talk(session: Session, target: Target, check: ServerCheck) -> Observed | No
     handshake_fix = (f"make port {target.port} of {target.host} speak TLS from the first byte"
                      " (RFC 8314), or correct port and security in the domain file")
 
+    def names() -> list[str]:  # a second connection; the STARTTLS dialog is not redone
+        return session.certificate_names(target.host, target.port, service)
+
     def upgrade(sock: socket.socket) -> ssl.SSLSocket:
-        return session.tls(sock, target.host, guard, handshake_fix)
+        return session.tls(sock, target.host, guard, handshake_fix,
+                           names if target.mode == "tls" else None)
 
     with guarded(time.monotonic() + session.remaining(TIMEOUT)) as guard:
         sock = session.connect(target.host, target.port, guard, service)

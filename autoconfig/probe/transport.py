@@ -362,6 +362,9 @@ def san_names(der: bytes) -> list[str]:
 def certificate_error(host: str, error: ssl.SSLCertVerificationError,
                       names: Callable[[], list[str]] | None) -> StepError:
     """What a failed certificate check means to a client, and its fix."""
+    if error.verify_code == _HOSTNAME_MISMATCH and names is None:
+        return CertificateStepError(f"the certificate of {host} does not name {host}",
+                                    f"get a certificate that also names {host}")
     if error.verify_code == _HOSTNAME_MISMATCH:
         found = names() if names else []
         shown = ", ".join(found[:MAX_NAMES_SHOWN]) if found else "no DNS name"
