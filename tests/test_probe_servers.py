@@ -270,10 +270,19 @@ def test_servers_without_starttls_fail_the_clients_that_use_them(
     thunderbird = verdicts(payload)["thunderbird"]
     assert thunderbird["status"] == "fail"
     assert thunderbird["summary"] == (
-        f"configured from autoconfig; but mail.nostarttls.test:143: {message};"
-        f" but mail.nostarttls.test:587: {message}")
+        f"configured from autoconfig; but mail.nostarttls.test:143: {message}"
+        " (and 1 more server problems below)")
     assert thunderbird["fix"] == (
-        "enable STARTTLS on the SMTP server with a certificate for mail.nostarttls.test")
+        "enable STARTTLS on the IMAP server with a certificate for mail.nostarttls.test")
+    text = deployment.probe("carol@nostarttls.test", "--client", "thunderbird")
+    assert [line for line in text.stdout.splitlines() if "fix:" in line] == [
+        "  fix: enable STARTTLS on the IMAP server with a certificate for mail.nostarttls.test",
+        "  fix: enable STARTTLS on the SMTP server with a certificate for mail.nostarttls.test",
+        "    fix: enable STARTTLS on the IMAP server with a certificate for"
+        " mail.nostarttls.test",
+        "    fix: enable STARTTLS on the SMTP server with a certificate for"
+        " mail.nostarttls.test",
+    ]  # once per client, once per server
     assert payload["status"] == "fail"
 
 

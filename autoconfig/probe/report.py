@@ -8,19 +8,27 @@ count, so a dead resolver or a missing name reads as one problem, not twelve.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from autoconfig.probe.result import Status, Step, Verdict, overall
 from autoconfig.probe.transport import Sent
 
+# Host names and numbers in an outcome: the parts that differ between identical failures.
+_VARYING = re.compile(r"[\w-]+(?:\.[\w-]+)+|\d+")
+
 
 def folded(steps: list[Step]) -> list[str]:
-    """The step lines, failed steps with an identical outcome and fix folded into one."""
+    """The step lines, failed steps with the same failure and fix folded into one.
+
+    The same failure: the outcomes are equal once host names and numbers are set
+    aside ("DNS: no answer from … within 3 s (asking for A of <each name>)").
+    """
     lines: list[str] = []
-    seen: dict[tuple[str, str], int] = {}  # (outcome, fix) -> index in lines
+    seen: dict[tuple[str, str], int] = {}  # (outcome pattern, fix) -> index in lines
     counts: dict[int, int] = {}
     for step in steps:
-        key = (step.outcome, step.fix)
+        key = (_VARYING.sub("#", step.outcome), step.fix)
         if not step.ok and key in seen:
             counts[seen[key]] += 1
             continue

@@ -159,9 +159,10 @@ def check_server(session: Session, target: Target) -> ServerCheck:
 
 
 def judge_client(verdict: Verdict, checks: dict[Target, ServerCheck]) -> None:
-    """Fold the servers a client would use into its verdict."""
+    """Fold the servers a client would use into its verdict: the worst one leads."""
     if verdict.status is Status.FAIL:
         return
+    problems: list[tuple[Status, str, str]] = []
     for setting in verdict.settings:
         target = target_of(setting)
         check = checks.get(target) if target else None
@@ -174,10 +175,18 @@ def judge_client(verdict: Verdict, checks: dict[Target, ServerCheck]) -> None:
             continue
         status, outcome, fix = problem
         verdict.step(action, outcome, fix=fix)
-        if status is Status.FAIL or verdict.status is Status.OK:
-            verdict.status = status
-            verdict.summary += f"; but {check.target.host}:{check.target.port}: {outcome}"
-            verdict.fix = fix if status is Status.FAIL else (verdict.fix or fix)
+        where = f"{check.target.host}:{check.target.port}"
+        problems.append((status, f"{where}: {outcome}", fix))
+    if not problems:
+        return
+    problems.sort(key=lambda p: p[0] is not Status.FAIL)  # failures first, stable
+    status, first, fix = problems[0]
+    more = f" (and {len(problems) - 1} more server problems below)" if len(problems) > 1 else ""
+    verdict.summary += f"; but {first}{more}"
+    if status is Status.FAIL:
+        verdict.status, verdict.fix = Status.FAIL, fix
+    else:
+        verdict.status, verdict.fix = Status.WARNING, verdict.fix or fix
 
 
 def _problem(setting: Setting, check: ServerCheck) -> tuple[Status, str, str] | None:

@@ -200,7 +200,7 @@ class Session:
         left = self.remaining(self.resolver.timeout)
         if left >= self.resolver.timeout:
             return self.resolver
-        return Resolver(self.nameserver, timeout=max(0.1, left))
+        return Resolver(self.nameserver, timeout=max(0.1, round(left, 1)))
 
     def _answer(self, name: str, rdtype: str) -> Lookup:
         try:
