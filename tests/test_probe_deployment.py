@@ -45,6 +45,7 @@ from tests.support.pki import (
     subject_of,
 )
 from tests.support.server import run_server
+from tests.support.slow_server import dribbling_server
 
 PROBE_DATA = TEST_DATA / "probe"
 DOMAINS = ("good", "noac", "nocert", "ctype", "httponly", "plain")
@@ -410,3 +411,29 @@ def test_an_expired_signing_certificate_makes_the_profile_unverified(
         "renew the signing certificate (AUTOCONFIG_SIGNING_CERT, with its intermediates in"
         " AUTOCONFIG_SIGNING_CHAIN) and restart the server",
     )]
+
+
+def test_one_hanging_host_does_not_starve_the_other_clients(
+    deployment: Deployment, pki: LoopbackPKI
+) -> None:
+    """autoconfig.good.test dribbles its answer; Outlook, asked later, still gets its share."""
+    with dribbling_server(pki.cert, pki.key) as slow:
+        hang = ["--connect-to", f"autoconfig.good.test:443:127.0.0.1:{slow.port}",
+                "--connect-to", f"autoconfig.good.test:80:127.0.0.1:{slow.port}"]
+        command = [str(installed_command()), "probe", "alice@good.test", "--format", "json",
+                   "--client", "thunderbird", "--client", "outlook", "--time-limit", "10",
+                   *hang, *deployment.staging()]  # the first matching rule wins
+        started = time.monotonic()
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                check=False)
+        elapsed = time.monotonic() - started
+    assert elapsed < 12, elapsed
+    assert result.returncode == 1
+    found = verdicts(json.loads(result.stdout))
+    thunderbird, outlook = found["thunderbird"], found["outlook"]
+    assert thunderbird["status"] == "fail"
+    assert thunderbird["summary"] == (
+        "its share of the time limit (5.0 s of --time-limit 10) is used up")
+    assert failed_steps(thunderbird)[0][1].startswith("autoconfig.good.test sent no complete"
+                                                      " answer within ")
+    assert (outlook["status"], outlook["summary"]) == ("ok", "configured from Autodiscover (POX)")

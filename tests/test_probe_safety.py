@@ -25,6 +25,7 @@ from tests.support.dns_server import DnsServer, load_zones, run_nsd, silent_name
 from tests.support.installed import installed_command
 from tests.support.paths import TEST_DATA
 from tests.support.pki import LoopbackPKI, make_pki
+from tests.support.slow_server import dribbling_server
 
 NAMES = ["autoconfig.record.test", "autodiscover.record.test", "ua-auto-config.record.test",
          "record.test"]
@@ -228,3 +229,29 @@ def test_a_ca_file_that_is_not_a_certificate_is_bad_input(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr
     error = json.loads(result.stdout)["error"]
     assert error.startswith(f"--ca-file {not_a_certificate}: not a readable PEM certificate file")
+
+
+def test_a_dribbling_server_cannot_outlast_the_time_limit(nsd: DnsServer, tmp_path: Path) -> None:
+    """One byte a second keeps every read alive; the deadline per exchange ends it."""
+    pki = make_pki(tmp_path / "pki", NAMES)
+    with (dribbling_server(pki.cert, pki.key) as https,
+          dribbling_server() as http):
+        started = time.monotonic()
+        result = run_probe(
+            "carol@record.test", "--format", "json", "--nameserver", nsd.nameserver,
+            "--ca-file", str(pki.ca), "--time-limit", "10",
+            "--connect-to", f":443:127.0.0.1:{https.port}",
+            "--connect-to", f":80:127.0.0.1:{http.port}",
+        )
+        elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert elapsed < 12, elapsed  # the limit, within a second or two
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "fail"
+    clients = {c["client"]: c for c in payload["clients"]}
+    assert {c["status"] for c in clients.values()} <= {"fail", "warning"}
+    # Every client reached the server and was cut off there, in its own share.
+    for name, client in clients.items():
+        outcomes = [s["outcome"] for s in client["steps"] if not s["ok"]]
+        assert any(" sent no complete answer within " in o for o in outcomes), (name, outcomes)
+    assert https.connections >= len(clients)

@@ -121,6 +121,11 @@ def probe_client(probe: Probe) -> Verdict:
     try:
         found = _document(probe, url)
     except _NotPublished:  # optional: a domain need not publish PACC, no client needs it yet
+        broken = [step for step in verdict.steps if step.serious]
+        if broken:  # the name is published, but its server hangs or its certificate fails
+            return verdict.warn(
+                f"the PACC document cannot be fetched ({broken[0].outcome}): a PACC client"
+                " would fall back to other discovery", fix=broken[0].fix)
         return verdict.warn(
             "no PACC document: PACC is optional and today's mail clients do not read it;"
             " they use the other discovery above",
