@@ -23,8 +23,9 @@ from autoconfig.probe.clientconfig import (
     parse_document,
     thunderbird_settings,
 )
+from autoconfig.probe.clients import settle
 from autoconfig.probe.cms import CmsError, read_signed
-from autoconfig.probe.result import Setting
+from autoconfig.probe.result import Setting, Status, Verdict
 from autoconfig.probe.suffix import (
     base_domain,
     is_public_suffix,
@@ -179,3 +180,34 @@ def test_thunderbird_passes_over_oauth2_it_has_no_provider_for() -> None:
         "skips <outgoingServer type='smtp'>: no authentication it can use (got ['OAuth2'];"
         " OAuth2 only for the providers built into Thunderbird)",
     ]
+
+
+def test_a_certificate_failure_on_the_way_shows_in_an_ok_headline() -> None:
+    """Outlook asks autodiscover.<domain> first; its certificate warning is the user's."""
+    verdict = Verdict("outlook", "Outlook")
+    verdict.step("GET https://autodiscover.example.com/autodiscover/autodiscover.json",
+                 "the certificate of autodiscover.example.com names example.com, not"
+                 " autodiscover.example.com",
+                 fix="get a certificate that also names autodiscover.example.com", serious=True)
+    verdict.step("DNS SRV _autodiscover._tcp.example.com", "no record")  # a skipped candidate
+    server = Setting("incoming", "imap", "mail.example.com", 993, "SSL", "password", "a")
+    verdict.succeed("https://example.com/autodiscover/autodiscover.xml", [server],
+                    "configured from Autodiscover (POX)")
+    settle(verdict)
+    assert verdict.status is Status.WARNING
+    assert verdict.summary == (
+        "configured from Autodiscover (POX); but first GET https://autodiscover.example.com"
+        "/autodiscover/autodiscover.json: the certificate of autodiscover.example.com names"
+        " example.com, not autodiscover.example.com")
+    assert verdict.fixes() == ["get a certificate that also names autodiscover.example.com"]
+
+
+def test_skipped_candidates_alone_leave_the_verdict_ok() -> None:
+    verdict = Verdict("thunderbird", "Thunderbird desktop")
+    verdict.step("GET https://autoconfig.example.com/mail/config-v1.1.xml",
+                 "autoconfig.example.com does not exist in DNS (NXDOMAIN)", fix="publish it")
+    server = Setting("incoming", "imap", "mail.example.com", 993, "SSL", "password-cleartext",
+                     "a")
+    verdict.succeed("https://example.com/.well-known/autoconfig/mail/config-v1.1.xml", [server],
+                    "configured from autoconfig")
+    assert settle(verdict).status is Status.OK
