@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.http import free_port
-from tests.support.system import require_program
+from tests.support.system import require_file, require_program
 
 START_TIMEOUT = 20.0
 
@@ -131,6 +131,8 @@ def run_dovecot(directory: Path, certificate: Certificate, *, tls: bool = True,
                 sni: dict[str, Certificate] | None = None) -> Iterator[Dovecot]:
     """Dovecot on loopback: STARTTLS and implicit-TLS listeners for IMAP and POP3."""
     program = require_program("dovecot", "dovecot-imapd", "dovecot-pop3d")
+    for protocol in ("imap", "pop3"):  # dovecot-core alone has neither
+        require_file(Path(f"/usr/lib/dovecot/{protocol}"), f"dovecot-{protocol}d")
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o755)
     ports = {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
