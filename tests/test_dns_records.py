@@ -180,3 +180,18 @@ def test_a_server_given_by_address_gets_host_name_srv_targets(
         answer = resolver.lookup(target, rdtype).records
     assert target == "autodiscover.fresh.test."
     assert [str(record) for record in answer] == [address]
+
+
+def test_a_mail_server_given_by_address_gets_no_srv_record() -> None:
+    """No SRV record can name 192.0.2.5; "." would wrongly say the service is absent."""
+    server = Server(Protocol.IMAP, "192.0.2.5", 993, Security.TLS, (Auth.PASSWORD,),
+                    "%EMAILADDRESS%")
+    named = _server(Protocol.SMTP, Security.TLS, 465)
+    config = DomainConfig(source="t.yaml", name="T", short_name=None, domains=("example.test",),
+                          incoming=(server,), outgoing=(named,))
+    found = rows(config, "example.test")
+    srv = {(name, value) for name, rdtype, value in found if rdtype == "SRV"}
+    assert ("_submissions._tcp.example.test.", "0 1 465 mail.example.test.") in srv
+    assert ("_imap._tcp.example.test.", "0 0 0 .") in srv  # STARTTLS IMAP: really not offered
+    assert not any(name == "_imaps._tcp.example.test." for name, _ in srv)
+    assert not any("192.0.2.5" in value for _, value in srv)
