@@ -36,7 +36,7 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "password-cleartext": _PASSWORD, "plain": _PASSWORD, "password": _PASSWORD,
     "password or oauth-public": _PASSWORD, "emailauthpassword": _PASSWORD,
     "password-encrypted": _ENCRYPTED, "secure": _ENCRYPTED, "emailauthcrammd5": _ENCRYPTED,
-    "oauth2": _OAUTH, "spa (ntlm)": ("NTLM", ("NTLM",)),
+    "oauth2": _OAUTH, "spa (ntlm)": ("NTLM", ("NTLM",)), "emailauthntlm": ("NTLM", ("NTLM",)),
 }
 
 
