@@ -12,6 +12,7 @@ from pathlib import Path
 import dns.zone
 import pytest
 
+from autoconfig.dns.query import Resolver
 from autoconfig.dns.records import records_for, srv_targets, zone_snippet
 from autoconfig.domains.records import Auth, DomainConfig, Protocol, Security, Server
 from autoconfig.domains.registry import load_directory
@@ -154,3 +155,43 @@ def test_records_output_loads_into_nsd_and_dns_check_reports_no_errors(tmp_path:
     assert lines[-1] == "fresh.test: 0 errors, 0 warnings"
     assert all(line.startswith("ok: ") for line in lines[:-1]), checked.stdout
     assert "ok: _submissions._tcp.fresh.test: points at mail.provider.test:465" in lines
+
+
+@pytest.mark.parametrize(("server_host", "rdtype"), [("192.0.2.10", "A"), ("2001:DB8::10", "AAAA")])
+def test_a_server_given_by_address_gets_host_name_srv_targets(
+    tmp_path: Path, server_host: str, rdtype: str
+) -> None:
+    """RFC 2782: an SRV target is a domain name with A/AAAA records, never an address."""
+    printed = autoconfig_cli("dns", "records", "fresh.test", "--domains", str(DNS_DOMAINS),
+                             "--server-host", server_host)
+    assert printed.returncode == 0, printed.stderr
+    lines = [line for line in printed.stdout.splitlines() if not line.startswith(";")]
+    address = server_host.lower()
+    assert f"autodiscover.fresh.test. 3600 IN {rdtype} {address}" in lines
+    assert ("_autodiscover._tcp.fresh.test. 3600 IN SRV 0 1 443 autodiscover.fresh.test."
+            in lines)
+    srv_targets_printed = [line.split()[-1] for line in lines if " IN SRV " in line]
+    assert all(target == "." or target.endswith(".test.") for target in srv_targets_printed)
+    zone = zone_header("fresh.test") + printed.stdout
+    with run_nsd({"fresh.test": zone}, tmp_path / "nsd") as server:
+        resolver = Resolver(server.nameserver, timeout=3.0)
+        srv = resolver.lookup("_autodiscover._tcp.fresh.test", "SRV").records
+        target = srv[0].target.to_text()
+        answer = resolver.lookup(target, rdtype).records
+    assert target == "autodiscover.fresh.test."
+    assert [str(record) for record in answer] == [address]
+
+
+def test_a_mail_server_given_by_address_gets_no_srv_record() -> None:
+    """No SRV record can name 192.0.2.5; "." would wrongly say the service is absent."""
+    server = Server(Protocol.IMAP, "192.0.2.5", 993, Security.TLS, (Auth.PASSWORD,),
+                    "%EMAILADDRESS%")
+    named = _server(Protocol.SMTP, Security.TLS, 465)
+    config = DomainConfig(source="t.yaml", name="T", short_name=None, domains=("example.test",),
+                          incoming=(server,), outgoing=(named,))
+    found = rows(config, "example.test")
+    srv = {(name, value) for name, rdtype, value in found if rdtype == "SRV"}
+    assert ("_submissions._tcp.example.test.", "0 1 465 mail.example.test.") in srv
+    assert ("_imap._tcp.example.test.", "0 0 0 .") in srv  # STARTTLS IMAP: really not offered
+    assert not any(name == "_imaps._tcp.example.test." for name, _ in srv)
+    assert not any("192.0.2.5" in value for _, value in srv)

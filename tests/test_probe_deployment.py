@@ -44,7 +44,9 @@ from tests.support.pki import (
     not_after_of,
     subject_of,
 )
+from tests.support.probe_timing import startup_seconds
 from tests.support.server import run_server
+from tests.support.slow_server import dribbling_server
 
 PROBE_DATA = TEST_DATA / "probe"
 DOMAINS = ("good", "noac", "nocert", "ctype", "httponly", "plain")
@@ -92,7 +94,8 @@ class Deployment:
     def staging(self, nginx: RunningNginx | None = None) -> list[str]:
         """The staging options that send each name to its loopback port."""
         nginx = nginx or self.nginx
-        return [
+        return [  # discovery only: tests/test_probe_servers.py checks mail servers
+            "--no-servers",
             "--nameserver", self.dns.nameserver, "--ca-file", str(self.pki.ca),
             "--connect-to", f"autoconfig.httponly.test:443:127.0.0.1:{self.closed_port}",
             "--connect-to", f"autoconfig.httponly.test:80:127.0.0.1:{self.plain_port}",
@@ -188,7 +191,7 @@ def test_a_healthy_domain_configures_every_client(
         "?emailaddress=alice%40good.test)",
         "PACC (draft-ietf-mailmaint-pacc): ok: configured"
         " (https://ua-auto-config.good.test/.well-known/user-agent-configuration.json)",
-        "alice@good.test: 6 ok, 0 warnings, 0 failed",
+        "alice@good.test: ok: 6 ok, 0 warnings, 0 failed",
     ]
     assert lines[1:3] == [
         "  incoming imap mail.good.test:993 SSL auth password-cleartext user alice@good.test",
@@ -297,14 +300,24 @@ def test_an_http_only_site_needs_approval_on_android(deployment: Deployment) -> 
     assert found["apple"]["status"] == "fail"
 
 
-def test_security_none_is_rejected_by_android_only(deployment: Deployment) -> None:
+def test_security_none_is_rejected_by_android_and_a_warning_elsewhere(
+    deployment: Deployment
+) -> None:
     result = probe(deployment, "alice@plain.test", "--format", "json")
     assert result.returncode == 1  # a selected client fails
-    found = verdicts(json.loads(result.stdout))
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "fail"
+    found = verdicts(payload)
     assert {name: v["status"] for name, v in found.items()} == {
-        "thunderbird": "ok", "android": "fail", "outlook": "ok", "apple": "ok", "deltachat": "ok",
+        "thunderbird": "warning", "android": "fail", "outlook": "warning", "apple": "warning",
+        "deltachat": "warning",
         "pacc": "warning",  # plain.test publishes no PACC name: optional
     }
+    for name in ("thunderbird", "outlook", "apple", "deltachat"):
+        assert found[name]["summary"].endswith(
+            "; the password would be sent in clear to mail.plain.test:143"), name
+        assert found[name]["fix"] == (
+            "give every server `security: tls` (or `starttls`) in the domain file")
     android = found["android"]
     assert failed_steps(android)[0][1].endswith(
         " bytes, but the app rejects the whole document: Unknown 'socketType' value: 'plain'")
@@ -333,7 +346,7 @@ def test_pacc_accepts_the_document_whose_digest_dns_holds(deployment: Deployment
         f" {len(body)} bytes",
         f"  step ok: DNS TXT _ua-auto-config.good.test: d={wanted} matches the document",
         "  note: also configures jmap https://mail.good.test/.well-known/jmap",
-        "carol@good.test: 1 ok, 0 warnings, 0 failed",
+        "carol@good.test: ok: 1 ok, 0 warnings, 0 failed",
     ]
 
 
@@ -354,8 +367,8 @@ def test_a_stale_pacc_digest_fails_with_the_record_to_publish(deployment: Deploy
         f" {len(body)} bytes",
         "  step no: DNS TXT _ua-auto-config.stale.test:"
         " d=aKbsBh/zMoXgV+yz8+0aNmoDjtNF0HeOkuFbaK/KZGU=, but the document's SHA-256 is"
-        f" d={wanted}: the client rejects it; fix: {fix}",
-        "carol@stale.test: 0 ok, 0 warnings, 1 failed",
+        f" d={wanted}: the client rejects it",  # the fix is printed once, above
+        "carol@stale.test: fail: 0 ok, 0 warnings, 1 failed",
     ]
 
 
@@ -363,7 +376,9 @@ def test_client_option_limits_the_probe_and_the_exit_status(deployment: Deployme
     result = probe(deployment, "alice@plain.test", "--client", "thunderbird",
                    "--client", "outlook")
     assert result.returncode == 0  # Android, which fails, was not asked
-    assert result.stdout.splitlines()[-1] == "alice@plain.test: 2 ok, 0 warnings, 0 failed"
+    # Both accept the IMAP server without TLS: configured, with the cleartext caveat.
+    assert result.stdout.splitlines()[-1] == (
+        "alice@plain.test: warning: 0 ok, 2 warnings, 0 failed")
 
 
 def _short_lived_signer(directory: Path, seconds: int) -> dict[str, str]:
@@ -397,3 +412,29 @@ def test_an_expired_signing_certificate_makes_the_profile_unverified(
         "renew the signing certificate (AUTOCONFIG_SIGNING_CERT, with its intermediates in"
         " AUTOCONFIG_SIGNING_CHAIN) and restart the server",
     )]
+
+
+def test_one_hanging_host_does_not_starve_the_other_clients(
+    deployment: Deployment, pki: LoopbackPKI
+) -> None:
+    """autoconfig.good.test dribbles its answer; Outlook, asked later, still gets its share."""
+    with dribbling_server(pki.cert, pki.key) as slow:
+        hang = ["--connect-to", f"autoconfig.good.test:443:127.0.0.1:{slow.port}",
+                "--connect-to", f"autoconfig.good.test:80:127.0.0.1:{slow.port}"]
+        command = [str(installed_command()), "probe", "alice@good.test", "--format", "json",
+                   "--client", "thunderbird", "--client", "outlook", "--time-limit", "10",
+                   *hang, *deployment.staging()]  # the first matching rule wins
+        started = time.monotonic()
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                check=False)
+        elapsed = time.monotonic() - started
+    assert elapsed < 10 + startup_seconds() + 2, elapsed
+    assert result.returncode == 1
+    found = verdicts(json.loads(result.stdout))
+    thunderbird, outlook = found["thunderbird"], found["outlook"]
+    assert thunderbird["status"] == "fail"
+    assert thunderbird["summary"] == (
+        "its share of the time limit (5.0 s of --time-limit 10) is used up")
+    assert failed_steps(thunderbird)[0][1].startswith("autoconfig.good.test sent no complete"
+                                                      " answer within ")
+    assert (outlook["status"], outlook["summary"]) == ("ok", "configured from Autodiscover (POX)")

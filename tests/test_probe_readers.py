@@ -23,9 +23,15 @@ from autoconfig.probe.clientconfig import (
     parse_document,
     thunderbird_settings,
 )
+from autoconfig.probe.clients import settle
 from autoconfig.probe.cms import CmsError, read_signed
-from autoconfig.probe.common import mx_bases
-from autoconfig.probe.result import Setting
+from autoconfig.probe.result import Setting, Status, Verdict
+from autoconfig.probe.suffix import (
+    base_domain,
+    is_public_suffix,
+    mx_lookup_domains,
+    next_sub_domain,
+)
 from autoconfig.probe.transport import ConnectTo, parse_connect_to, parse_resolve
 from autoconfig.signing import Signer
 from tests.support.paths import TEST_DATA
@@ -88,12 +94,34 @@ def test_a_document_that_is_not_xml_is_rejected_with_the_reason() -> None:
 
 
 @pytest.mark.parametrize(
-    ("host", "bases"),
-    [("mx1.eu.host.com", ["eu.host.com", "host.com"]), ("mail.example.com", []),
-     ("mx.provider.net", ["provider.net"])],
+    ("host", "domain", "bases"),
+    [("mx1.eu.host.com", "example.com", ["eu.host.com", "host.com"]),
+     ("mail.example.com", "example.com", []),
+     ("mx.provider.net", "example.com", ["provider.net"]),
+     # co.uk is a public suffix: the base domain of an MX under it has three labels.
+     ("mail.shop.co.uk", "shop.co.uk", []),
+     ("mx.shop.co.uk", "other.co.uk", ["shop.co.uk"]),
+     ("mx1.eu.hoster.co.uk", "shop.co.uk", ["eu.hoster.co.uk", "hoster.co.uk"]),
+     ("a.b.mx.hoster.co.uk", "shop.co.uk", ["b.mx.hoster.co.uk", "hoster.co.uk"]),
+     # A private-section suffix counts too, as in Mozilla's effective-TLD service.
+     ("mx.someone.github.io", "example.com", ["someone.github.io"]),
+     # A public suffix or an address as MX host: Thunderbird's eTLD calls throw, nothing asked.
+     ("co.uk", "shop.co.uk", []), ("github.io", "example.com", []),
+     ("192.0.2.25", "example.com", [])],
 )
-def test_mx_bases_as_thunderbird_derives_them(host: str, bases: list[str]) -> None:
-    assert mx_bases(host, "example.com") == bases
+def test_mx_lookup_domains_as_thunderbird_derives_them(
+    host: str, domain: str, bases: list[str]
+) -> None:
+    found = mx_lookup_domains(host, domain)
+    assert found == bases
+    assert not any(is_public_suffix(name) for name in found)
+
+
+def test_public_suffixes_come_from_the_shipped_list() -> None:
+    assert [is_public_suffix(n) for n in ("co.uk", "com", "github.io", "shop.co.uk", "a.b")] == [
+        True, True, True, False, False]
+    assert base_domain("www.bbc.co.uk") == "bbc.co.uk"
+    assert next_sub_domain("bbc.co.uk") is None
 
 
 def test_connect_to_and_resolve_read_like_curl() -> None:
@@ -152,3 +180,34 @@ def test_thunderbird_passes_over_oauth2_it_has_no_provider_for() -> None:
         "skips <outgoingServer type='smtp'>: no authentication it can use (got ['OAuth2'];"
         " OAuth2 only for the providers built into Thunderbird)",
     ]
+
+
+def test_a_certificate_failure_on_the_way_shows_in_an_ok_headline() -> None:
+    """Outlook asks autodiscover.<domain> first; its certificate warning is the user's."""
+    verdict = Verdict("outlook", "Outlook")
+    verdict.step("GET https://autodiscover.example.com/autodiscover/autodiscover.json",
+                 "the certificate of autodiscover.example.com names example.com, not"
+                 " autodiscover.example.com",
+                 fix="get a certificate that also names autodiscover.example.com", serious=True)
+    verdict.step("DNS SRV _autodiscover._tcp.example.com", "no record")  # a skipped candidate
+    server = Setting("incoming", "imap", "mail.example.com", 993, "SSL", "password", "a")
+    verdict.succeed("https://example.com/autodiscover/autodiscover.xml", [server],
+                    "configured from Autodiscover (POX)")
+    settle(verdict)
+    assert verdict.status is Status.WARNING
+    assert verdict.summary == (
+        "configured from Autodiscover (POX); but first GET https://autodiscover.example.com"
+        "/autodiscover/autodiscover.json: the certificate of autodiscover.example.com names"
+        " example.com, not autodiscover.example.com")
+    assert verdict.fixes() == ["get a certificate that also names autodiscover.example.com"]
+
+
+def test_skipped_candidates_alone_leave_the_verdict_ok() -> None:
+    verdict = Verdict("thunderbird", "Thunderbird desktop")
+    verdict.step("GET https://autoconfig.example.com/mail/config-v1.1.xml",
+                 "autoconfig.example.com does not exist in DNS (NXDOMAIN)", fix="publish it")
+    server = Setting("incoming", "imap", "mail.example.com", 993, "SSL", "password-cleartext",
+                     "a")
+    verdict.succeed("https://example.com/.well-known/autoconfig/mail/config-v1.1.xml", [server],
+                    "configured from autoconfig")
+    assert settle(verdict).status is Status.OK

@@ -25,6 +25,8 @@ from tests.support.dns_server import DnsServer, load_zones, run_nsd, silent_name
 from tests.support.installed import installed_command
 from tests.support.paths import TEST_DATA
 from tests.support.pki import LoopbackPKI, make_pki
+from tests.support.probe_timing import startup_seconds
+from tests.support.slow_server import dribbling_server
 
 NAMES = ["autoconfig.record.test", "autodiscover.record.test", "ua-auto-config.record.test",
          "record.test"]
@@ -165,22 +167,27 @@ def test_requests_per_client_are_bounded(nsd: DnsServer, tmp_path: Path) -> None
                       "pacc": 1}
 
 
-def test_a_dead_resolver_gives_one_line_per_step_within_the_time_limit() -> None:
+def test_a_dead_resolver_gives_one_folded_line_within_the_time_limit() -> None:
     with silent_nameserver() as nameserver:
         started = time.monotonic()
-        result = run_probe("dave@example.com", "--nameserver", nameserver, "--time-limit", "4",
-                           "--client", "thunderbird")
+        result = run_probe("dave@example.com", "--nameserver", nameserver, "--time-limit", "8",
+                           "--client", "thunderbird", "--no-servers")
         elapsed = time.monotonic() - started
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
     lines = result.stdout.splitlines()
-    assert lines[0] == "Thunderbird desktop: fail: the probe's overall time limit of 4 s is used up"
-    assert lines[2] == (
+    assert lines[0] == "Thunderbird desktop: fail: the probe's overall time limit of 8 s is used up"
+    assert lines[1:3] == [
+        "  fix: raise --time-limit, or look at the slow steps above",
+        "  fix: check the resolver (--nameserver)",
+    ]
+    # Every URL fails the same way: one line with a count, not one per URL.
+    assert lines[3] == (
         f"  step no: GET https://autoconfig.example.com/mail/config-v1.1.xml?emailaddress=dave"
         f"%40example.com: DNS: no answer from {nameserver} within 3 s (asking for A of"
-        f" autoconfig.example.com); fix: check the resolver (--nameserver)"
+        f" autoconfig.example.com) (and 2 more steps like it)"
     )
-    assert elapsed < 12  # the limit, plus one DNS timeout and process start-up
+    assert elapsed < 8 + startup_seconds() + 2  # the limit, within a second or two
 
 
 @pytest.mark.parametrize(
@@ -189,17 +196,63 @@ def test_a_dead_resolver_gives_one_line_per_step_within_the_time_limit() -> None
         (["not-an-address"], "Error: invalid email address 'not-an-address': the address has"
                              " no '@'"),
         (["a@example.com", "--connect-to", "example.com:443"],
-         "Error: Invalid value for '--connect-to': expected HOST1:PORT1:HOST2:PORT2; got"
-         " 'example.com:443'"),
+         "Error: --connect-to: expected HOST1:PORT1:HOST2:PORT2; got 'example.com:443'"),
         (["a@example.com", "--resolve", "example.com:443:not-an-ip"],
-         "Error: Invalid value for '--resolve': 'example.com:443:not-an-ip': 'not-an-ip' is not"
-         " an IP address"),
+         "Error: --resolve: 'example.com:443:not-an-ip': 'not-an-ip' is not an IP address"),
         (["a@example.com", "--nameserver", "dns.example"],
-         "Error: Invalid value for '--nameserver': expected an IP address with an optional"
-         " :PORT; got 'dns.example'"),
+         "Error: --nameserver: expected an IP address with an optional :PORT; got"
+         " 'dns.example'"),
+        (["a@example.com", "--client", "mutt"],
+         "Error: --client 'mutt': choose from thunderbird, android, outlook, apple, deltachat,"
+         " pacc"),
+        (["a@example.com", "--time-limit", "0.5"],
+         "Error: --time-limit 0.5: give 1 to 600 seconds"),
+        (["someone@co.uk"], "Error: co.uk is a public suffix (a registry, not a mail domain):"
+                            " the probe sends no address there"),
     ],
 )
-def test_bad_arguments_give_one_line(args: list[str], message: str) -> None:
+def test_bad_input_exits_2_with_one_line_and_a_json_error(args: list[str], message: str) -> None:
     result = run_probe(*args)
-    assert result.returncode in (1, 2)
-    assert result.stderr.strip().splitlines()[-1] == message
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [message]
+    as_json = run_probe(*args, "--format", "json")
+    assert as_json.returncode == 2
+    assert json.loads(as_json.stdout) == {"status": "error",
+                                          "error": message.removeprefix("Error: ")}
+
+
+def test_a_ca_file_that_is_not_a_certificate_is_bad_input(tmp_path: Path) -> None:
+    not_a_certificate = tmp_path / "ca.pem"
+    not_a_certificate.write_text("this is not PEM\n")
+    result = run_probe("a@example.com", "--ca-file", str(not_a_certificate), "--format", "json")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error.startswith(f"--ca-file {not_a_certificate}: not a readable PEM certificate file")
+
+
+def test_a_dribbling_server_cannot_outlast_the_time_limit(nsd: DnsServer, tmp_path: Path) -> None:
+    """One byte a second keeps every read alive; the deadline per exchange ends it."""
+    pki = make_pki(tmp_path / "pki", NAMES)
+    with (dribbling_server(pki.cert, pki.key) as https,
+          dribbling_server() as http):
+        started = time.monotonic()
+        result = run_probe(
+            "carol@record.test", "--format", "json", "--nameserver", nsd.nameserver,
+            "--ca-file", str(pki.ca), "--time-limit", "10",
+            "--connect-to", f":443:127.0.0.1:{https.port}",
+            "--connect-to", f":80:127.0.0.1:{http.port}",
+        )
+        elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert elapsed < 10 + startup_seconds() + 2, elapsed  # the limit, within a second or two
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "fail"
+    clients = {c["client"]: c for c in payload["clients"]}
+    assert {c["status"] for c in clients.values()} <= {"fail", "warning"}
+    # Every client reached the server and was cut off there, in its own share.
+    for name, client in clients.items():
+        outcomes = [s["outcome"] for s in client["steps"] if not s["ok"]]
+        assert any(" sent no complete answer within " in o for o in outcomes), (name, outcomes)
+    assert https.connections >= len(clients)

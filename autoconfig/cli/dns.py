@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -24,8 +25,13 @@ def cli_domain(text: str) -> str:
 
 
 def _server_host(text: str | None) -> str | None:
+    """A host name, or an IPv4/IPv6 address (for A/AAAA lines), in canonical form."""
     if not text:
         return None
+    try:
+        return str(ipaddress.ip_address(text.strip().removeprefix("[").removesuffix("]")))
+    except ValueError:
+        pass
     try:
         return normalize_domain(text)
     except AddressError as error:

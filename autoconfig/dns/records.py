@@ -117,18 +117,27 @@ def _ranked(servers: tuple[Server, ...]) -> list[tuple[int, Server]]:
 
 
 def srv_targets(config: DomainConfig, domain: str) -> dict[str, tuple[SrvTarget, ...]]:
-    """Every SRV label with the targets it should hold (``(NOT_OFFERED,)`` if none)."""
+    """Every SRV label with the targets it should hold (``(NOT_OFFERED,)`` if none).
+
+    An SRV target is a host name (RFC 2782): a server the file gives by IP address
+    cannot be one, so it is left out, and a label whose servers all are addresses gets
+    no record at all (``.`` would say the service is not offered).
+    """
     address = EmailAddress("user", domain)
     ranked = _ranked(config.incoming) + _ranked(config.outgoing)
     result: dict[str, tuple[SrvTarget, ...]] = {}
     for service in SRV_SERVICES:
         targets: list[SrvTarget] = []
+        by_address = False
         for priority, server in ranked:
             if server.protocol is service.protocol and server.security in service.securities:
                 target = SrvTarget(priority, 1, server.port, server.host_for(address))
-                if all((t.port, t.host) != (target.port, target.host) for t in targets):
+                if _address_type(target.host):
+                    by_address = True
+                elif all((t.port, t.host) != (target.port, target.host) for t in targets):
                     targets.append(target)
-        result[service.label] = tuple(targets) or (NOT_OFFERED,)
+        if targets or not by_address:
+            result[service.label] = tuple(targets) or (NOT_OFFERED,)
     return result
 
 
@@ -242,8 +251,14 @@ def srv_records(config: DomainConfig, domain: str, ttl: int = DEFAULT_TTL) -> li
 
 
 def autodiscover_srv(domain: str, server_host: str, ttl: int = DEFAULT_TTL) -> Record:
-    """``_autodiscover._tcp`` for Outlook (MS-OXDSCLI; Outlook ignores the port)."""
-    target = SrvTarget(0, 1, HTTPS_PORT, server_host)
+    """``_autodiscover._tcp`` for Outlook (MS-OXDSCLI; Outlook ignores the port).
+
+    An SRV target is a host name (RFC 2782): for a ``server_host`` given as an IP
+    address it is ``autodiscover.<domain>``, the name whose A/AAAA record
+    ``host_records`` publishes with that address.
+    """
+    host = f"autodiscover.{domain}" if _address_type(server_host) else server_host
+    target = SrvTarget(0, 1, HTTPS_PORT, host)
     name = absolute(f"{AUTODISCOVER_SRV}.{domain}")
     return Record(name, ttl, "SRV", target.rdata(), "Outlook Autodiscover (MS-OXDSCLI)")
 

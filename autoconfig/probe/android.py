@@ -12,10 +12,10 @@ and ``MxLookupAutoconfigDiscovery.kt`` (the MX-based lookup).
 from __future__ import annotations
 
 from autoconfig.probe.clientconfig import Rejected, android_settings, parse_document
-from autoconfig.probe.common import autoconfig_urls, best_mx, mx_bases
+from autoconfig.probe.common import CONFIG_PATH, autoconfig_urls
 from autoconfig.probe.fetch import Probe, described
 from autoconfig.probe.result import Status, Verdict
-from autoconfig.probe.thunderbird import fetch_config
+from autoconfig.probe.thunderbird import fetch_config, mx_lookup_domains_of
 
 NAME = "android"
 TITLE = "Thunderbird for Android"
@@ -23,12 +23,7 @@ FOLLOW = 20  # OkHttp's limit of follow-ups
 
 
 def _mx_urls(probe: Probe) -> list[str]:
-    hosts = probe.dns(probe.domain, "MX")
-    if not hosts:
-        return []
-    best = best_mx(hosts)
-    return [f"https://autoconfig.{base}/mail/config-v1.1.xml"
-            for base in mx_bases(best, probe.domain)]
+    return [f"https://autoconfig.{base}{CONFIG_PATH}" for base in mx_lookup_domains_of(probe)]
 
 
 def probe_client(probe: Probe) -> Verdict:

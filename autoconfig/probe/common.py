@@ -1,4 +1,4 @@
-"""Pieces several client modules share: the autoconfig URLs, the POX request, MX bases."""
+"""Pieces several client modules share: the autoconfig URLs, the POX request, the best MX."""
 
 from __future__ import annotations
 
@@ -39,22 +39,6 @@ def pox_request(address: EmailAddress) -> bytes:
     schema = etree.SubElement(request, f"{{{NS_OUTLOOK_REQUEST}}}AcceptableResponseSchema")
     schema.text = NS_OUTLOOK_RESPONSE
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
-
-
-def mx_bases(mx_host: str, domain: str) -> list[str]:
-    """The domains Thunderbird derives from the best MX host (FindConfig.sys.mjs).
-
-    Its "next subdomain" and its base domain: ``mx1.eu.host.com`` gives ``eu.host.com``
-    and ``host.com``. Thunderbird asks the public suffix list for the base; this probe
-    takes the last two labels, which is the same for every name under a one-label
-    suffix (``.com``, ``.net``, ``.de``, ...). Skipped when the base is the mail domain.
-    """
-    labels = mx_host.rstrip(".").lower().split(".")
-    base = ".".join(labels[-2:])
-    if len(labels) < 2 or base == domain:
-        return []
-    bases = [".".join(labels[1:])] if len(labels) > 3 else []
-    return [*bases, base]
 
 
 def best_mx(records: list[str]) -> str:

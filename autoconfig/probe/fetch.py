@@ -13,7 +13,14 @@ from urllib.parse import urljoin, urlsplit
 
 from autoconfig.address import EmailAddress
 from autoconfig.probe.result import Verdict
-from autoconfig.probe.transport import Response, Session, StepError, TimeLimitError
+from autoconfig.probe.transport import (
+    CertificateStepError,
+    Response,
+    Session,
+    StepError,
+    TimeLimitError,
+    TimeoutStepError,
+)
 
 MAX_REQUESTS = 16  # per client: the longest sequence (Outlook) needs about ten
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -48,7 +55,8 @@ class Probe:
         except TimeLimitError:
             raise
         except StepError as error:
-            self.verdict.step(f"{method} {url}", error.message, fix=error.fix)
+            self.verdict.step(f"{method} {url}", error.message, fix=error.fix,
+                              serious=isinstance(error, CertificateStepError | TimeoutStepError))
             return None
 
     def get(self, url: str, *, follow: int = 0,

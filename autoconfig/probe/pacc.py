@@ -19,7 +19,7 @@ from typing import Any
 
 from autoconfig.dns.records import pacc_txt_of
 from autoconfig.probe.fetch import Probe, described
-from autoconfig.probe.result import Setting, Verdict
+from autoconfig.probe.result import Setting, Status, Verdict
 from autoconfig.render.pacc import (
     HOST_PREFIX,
     TXT_LABEL,
@@ -121,6 +121,11 @@ def probe_client(probe: Probe) -> Verdict:
     try:
         found = _document(probe, url)
     except _NotPublished:  # optional: a domain need not publish PACC, no client needs it yet
+        broken = [step for step in verdict.steps if step.serious]
+        if broken:  # the name is published, but its server hangs or its certificate fails
+            return verdict.warn(
+                f"the PACC document cannot be fetched ({broken[0].outcome}): a PACC client"
+                " would fall back to other discovery", fix=broken[0].fix)
         return verdict.warn(
             "no PACC document: PACC is optional and today's mail clients do not read it;"
             " they use the other discovery above",
@@ -129,7 +134,13 @@ def probe_client(probe: Probe) -> Verdict:
         )
     if found is None:
         return verdict.fail("no usable PACC document")
-    body, settings, urls = found
+    return _accept(probe, url, *found)
+
+
+def _accept(probe: Probe, url: str, body: bytes, settings: list[Setting],
+            urls: list[str]) -> Verdict:
+    """The client's digest check, then what the accepted document configures."""
+    verdict, domain = probe.verdict, probe.domain
     txt_name = f"{TXT_LABEL}.{domain}"
     texts = probe.dns(txt_name, "TXT")
     if texts is None:
@@ -137,9 +148,11 @@ def probe_client(probe: Probe) -> Verdict:
     wanted, published = digest(body), published_digests(texts)
     fix = f"publish this TXT record: {pacc_txt_of(domain, body).to_text()} ({EDIT_NOTE})"
     if not published:
-        verdict.step(f"DNS TXT {txt_name}", "no v=UAAC1 record: the client rejects the document",
-                     fix=fix)
-        return verdict.fail("no digest record: the document is rejected")
+        verdict.step(f"DNS TXT {txt_name}", "no v=UAAC1 record: a PACC client rejects the"
+                     " document", fix=fix)
+        return verdict.warn("no digest record: a PACC client would reject the document and"
+                            " fall back to other discovery (PACC is optional; today's mail"
+                            " clients do not read it)", fix=fix)
     if wanted not in published:
         verdict.step(f"DNS TXT {txt_name}",
                      f"d={', d='.join(published)}, but the document's SHA-256 is d={wanted}:"
@@ -147,4 +160,17 @@ def probe_client(probe: Probe) -> Verdict:
         return verdict.fail("the digest does not match: the document is rejected")
     verdict.step(f"DNS TXT {txt_name}", f"d={wanted} matches the document", ok=True)
     verdict.notes.extend(f"also configures {line}" for line in urls)
+    if not _complete(settings, urls):
+        return verdict.succeed(
+            url, settings, "the document names no complete mail account (an incoming and an"
+            " outgoing server with implicit TLS, or JMAP): a PACC client would set up no mail"
+            " from it", Status.WARNING,
+            fix="PACC can only say implicit TLS on the standard ports with the address as"
+                " login (`autoconfig check` lists what it leaves out)")
     return verdict.succeed(url, settings, "configured")
+
+
+def _complete(settings: list[Setting], urls: list[str]) -> bool:
+    """Whether a client gets a mail account: JMAP, or an incoming and an outgoing server."""
+    roles = {setting.role for setting in settings}
+    return any(line.startswith("jmap ") for line in urls) or roles == {"incoming", "outgoing"}

@@ -15,6 +15,14 @@ class Status(StrEnum):
     FAIL = "fail"
 
 
+def overall(statuses: list[Status]) -> Status:
+    """The worst of several verdicts (ok when there are none)."""
+    for status in (Status.FAIL, Status.WARNING):
+        if status in statuses:
+            return status
+    return Status.OK
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One server the client would configure, in the client's own words."""
@@ -40,10 +48,12 @@ class Step:
     outcome: str
     ok: bool
     fix: str = ""
+    # A failure the user would meet even if a later step works: a certificate error
+    # (a client shows it, or Outlook asks whether to go on) or a server that hangs.
+    serious: bool = False
 
     def __str__(self) -> str:
-        text = f"{'ok' if self.ok else 'no'}: {self.action}: {self.outcome}"
-        return f"{text}; fix: {self.fix}" if self.fix else text
+        return f"{'ok' if self.ok else 'no'}: {self.action}: {self.outcome}"
 
 
 @dataclass
@@ -60,9 +70,10 @@ class Verdict:
     fix: str = ""
     notes: list[str] = field(default_factory=list)
 
-    def step(self, action: str, outcome: str, ok: bool = False, fix: str = "") -> Step:
+    def step(self, action: str, outcome: str, ok: bool = False, fix: str = "",
+             serious: bool = False) -> Step:
         """Record a step and return it."""
-        recorded = Step(action, outcome, ok, fix)
+        recorded = Step(action, outcome, ok, fix, serious)
         self.steps.append(recorded)
         return recorded
 
@@ -86,6 +97,14 @@ class Verdict:
             failed = [s for s in self.steps if not s.ok and s.fix]
             self.fix = fix or (failed[0].fix if failed else "")
         return self
+
+    def fixes(self) -> list[str]:
+        """Every distinct fix: the verdict's own first, then the failed steps' ones."""
+        found = [self.fix] if self.fix else []
+        for step in self.steps:
+            if not step.ok and step.fix and step.fix not in found:
+                found.append(step.fix)
+        return found
 
     def to_json(self) -> dict[str, Any]:
         """The verdict for ``--format json``."""

@@ -14,18 +14,19 @@ from __future__ import annotations
 
 from autoconfig.probe.clientconfig import Rejected, parse_document, thunderbird_settings
 from autoconfig.probe.common import (
+    CONFIG_PATH,
     POX_CONTENT_TYPE,
     POX_PATH,
     XML_TYPES,
     address_query,
     autoconfig_urls,
     best_mx,
-    mx_bases,
     pox_request,
 )
 from autoconfig.probe.fetch import Probe, described
 from autoconfig.probe.poxanswer import PoxAnswer, parse_pox
 from autoconfig.probe.result import Setting, Status, Verdict
+from autoconfig.probe.suffix import base_domain, mx_lookup_domains
 from autoconfig.probe.transport import Response
 
 NAME = "thunderbird"
@@ -151,17 +152,29 @@ def _from_autodiscover(probe: Probe) -> tuple[str, list[Setting]] | None:
     return None
 
 
-def _mx_urls(probe: Probe) -> list[str]:
+def mx_lookup_domains_of(probe: Probe) -> list[str]:
+    """The domains of the MX-based lookup (suffix.py says how), with a step saying which."""
     hosts = probe.dns(probe.domain, "MX")
     if not hosts:
         return []
     best = best_mx(hosts)
+    domains = mx_lookup_domains(best, probe.domain)
+    if domains:
+        outcome = f"best MX {best}: tries {', '.join(domains)}"
+    elif base_domain(best) is None:
+        outcome = (f"best MX {best} is an address or a public suffix: there is no MX-based"
+                   " lookup")
+    else:
+        outcome = (f"best MX {best}: its registrable domain is the mail domain, so there is"
+                   " no MX-based lookup")
+    probe.verdict.step(f"DNS MX {probe.domain}", outcome, ok=True)
+    return domains
+
+
+def _mx_urls(probe: Probe) -> list[str]:
     query = address_query(probe.address)
-    bases = mx_bases(best, probe.domain)
-    probe.verdict.step(f"DNS MX {probe.domain}", f"best MX {best}" + (
-        f": tries {', '.join(bases)}" if bases else ": its base domain is the mail domain,"
-        " so there is no MX-based lookup"), ok=True)
-    return [f"https://autoconfig.{base}/mail/config-v1.1.xml{query}" for base in bases]
+    return [f"https://autoconfig.{base}{CONFIG_PATH}{query}"
+            for base in mx_lookup_domains_of(probe)]
 
 
 def probe_client(probe: Probe) -> Verdict:

@@ -15,14 +15,18 @@ import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 from cryptography import x509
 
 from autoconfig.dns.query import DnsUnavailableError, Lookup, Resolver, txt_texts
+from autoconfig.probe.deadline import Guard, guarded
+from autoconfig.probe.suffix import is_public_suffix
 
 MAX_BODY_BYTES = 256 * 1024  # a config or profile is a few kB
 USER_AGENT = "autoconfig-probe"
@@ -43,7 +47,15 @@ class StepError(Exception):
 
 
 class TimeLimitError(StepError):
-    """The overall time limit is used up: the client's discovery ends here."""
+    """The overall time limit or this client's share is used up: its discovery ends here."""
+
+
+class TimeoutStepError(StepError):
+    """One connection ran out of time (connect, handshake or answer): the client gives up."""
+
+
+class CertificateStepError(StepError):
+    """The certificate check failed: the client shows the user a certificate error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +146,12 @@ class Sent:
 
 @dataclass
 class Session:
-    """Shared by every client of one probe run: resolver, trust, staging, deadline."""
+    """Shared by every client of one probe run: resolver, trust, staging, deadlines.
+
+    The overall deadline is ``time_limit`` from the start; ``start_share`` gives the
+    next client (or the mail-server checks) an equal part of what is left, so one
+    hanging host cannot use up the time of every client after it.
+    """
 
     resolver: Resolver
     cafile: Path | None = None
@@ -142,19 +159,33 @@ class Session:
     resolve: dict[tuple[str, int], str] = field(default_factory=dict)
     time_limit: float = 60.0
     sent: list[Sent] = field(default_factory=list)
+    nameserver: str | None = None
 
     def __post_init__(self) -> None:
         self.deadline = time.monotonic() + self.time_limit
+        self.share_deadline = self.deadline
+        self.share = self.time_limit
         self.context = ssl.create_default_context(cafile=str(self.cafile) if self.cafile else None)
 
+    def start_share(self, parts: int) -> None:
+        """The next part of the run gets 1/``parts`` of the time that is left."""
+        left = max(0.0, self.deadline - time.monotonic())
+        self.share = left / max(1, parts)
+        self.share_deadline = time.monotonic() + self.share
+
     def remaining(self, timeout: float) -> float:
-        """``timeout``, cut to what is left of the overall limit."""
-        left = self.deadline - time.monotonic()
-        if left <= 0:
+        """``timeout``, cut to what is left of this share and of the overall limit."""
+        now = time.monotonic()
+        if self.deadline - now <= 0:
             raise TimeLimitError(
                 f"the probe's overall time limit of {self.time_limit:g} s is used up",
                 "raise --time-limit, or look at the slow steps above")
-        return min(timeout, left)
+        if self.share_deadline - now <= 0:
+            raise TimeLimitError(
+                f"its share of the time limit ({self.share:.1f} s of --time-limit"
+                f" {self.time_limit:g}) is used up",
+                "raise --time-limit, or look at the slow steps above")
+        return min(timeout, self.share_deadline - now, self.deadline - now)
 
     def lookup(self, name: str, rdtype: str) -> list[str]:
         """Records of ``name`` as text; a dead resolver is a step error."""
@@ -164,10 +195,16 @@ class Session:
         """TXT records of ``name``, each one text (its character-strings joined)."""
         return txt_texts(self._answer(name, "TXT"))
 
+    def _bounded_resolver(self) -> Resolver:
+        """The resolver, or one whose timeout ends with this share when less is left."""
+        left = self.remaining(self.resolver.timeout)
+        if left >= self.resolver.timeout:
+            return self.resolver
+        return Resolver(self.nameserver, timeout=max(0.1, round(left, 1)))
+
     def _answer(self, name: str, rdtype: str) -> Lookup:
-        self.remaining(self.resolver.timeout)
         try:
-            return self.resolver.lookup(name, rdtype)
+            return self._bounded_resolver().lookup(name, rdtype)
         except DnsUnavailableError as error:
             raise StepError(f"DNS: {error}", "check the resolver (--nameserver)") from None
 
@@ -178,7 +215,6 @@ class Session:
             if rule.matches(name, port):
                 target, target_port = rule.to_host or name, rule.to_port or port
                 break
-        self.remaining(self.resolver.timeout)
         staged = self.resolve.get((target, target_port))
         if staged is not None:
             return [(staged, target_port)]
@@ -189,10 +225,10 @@ class Session:
         else:
             return [(target, target_port)]
         try:
-            a = self.resolver.lookup(target, "A")
+            a = self._bounded_resolver().lookup(target, "A")
             found = [str(r) for r in a.records]
             if a.exists:
-                found += [str(r) for r in self.resolver.lookup(target, "AAAA").records]
+                found += [str(r) for r in self._bounded_resolver().lookup(target, "AAAA").records]
         except DnsUnavailableError as error:
             raise StepError(f"DNS: {error}", "check the resolver (--nameserver)") from None
         if not a.exists:
@@ -203,102 +239,147 @@ class Session:
                             f"publish an A/AAAA record or a CNAME for {target}")
         return [(address, target_port) for address in found]
 
-    def _connect(self, host: str, port: int, timeout: float) -> socket.socket:
+    def connect(self, host: str, port: int, guard: Guard, service: str) -> socket.socket:
+        """A TCP connection to ``host``:``port`` (``service`` names the server in fixes)."""
         last: StepError | None = None
         for address, target_port in self.addresses(host, port):
             try:
-                return socket.create_connection((address, target_port), self.remaining(timeout))
+                return guard.watch(socket.create_connection((address, target_port),
+                                                            guard.left()))
             except ConnectionRefusedError:
                 last = StepError(f"{host} ({address}) refused the connection to port"
                                  f" {target_port}",
-                                 f"make the web server listen on port {port} for {host}")
-            except TimeoutError:
-                last = StepError(f"{host} ({address}) port {target_port}: no connection within"
-                                 f" {timeout:g} s", f"open port {port} for {host} in the firewall")
-            except OSError as error:
+                                 f"make the {service} listen on port {port} for {host}")
+            except (TimeoutError, OSError) as error:
+                if guard.expired or isinstance(error, TimeoutError):
+                    raise TimeoutStepError(
+                        f"{host} ({address}) port {target_port}: no connection in time",
+                        f"open port {port} for {host} in the firewall") from None
                 last = StepError(f"{host} ({address}) port {target_port}: {error.strerror}",
                                  f"make {host} reachable on port {port}")
         assert last is not None  # noqa: S101 - addresses() never returns an empty list
         raise last
 
-    def _certificate_names(self, host: str, port: int, timeout: float) -> list[str]:
+    def certificate_names(self, host: str, port: int, service: str) -> list[str]:
         """The DNS names of the certificate ``host`` serves (read without verifying it)."""
         unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         unverified.check_hostname = False
         unverified.verify_mode = ssl.CERT_NONE
         try:
-            with (self._connect(host, port, timeout) as raw,
+            with (guarded(time.monotonic() + self.remaining(5.0)) as guard,
+                  self.connect(host, port, guard, service) as raw,
                   unverified.wrap_socket(raw, server_hostname=host) as tls):
                 der = tls.getpeercert(binary_form=True)
         except (OSError, ssl.SSLError, StepError):
             return []
-        if der is None:
-            return []
-        certificate = x509.load_der_x509_certificate(der)
-        try:
-            san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        except x509.ExtensionNotFound:
-            return []
-        return [str(name) for name in san.value.get_values_for_type(x509.DNSName)]
+        return san_names(der) if der else []
 
-    def _tls(self, raw: socket.socket, host: str, port: int, timeout: float) -> ssl.SSLSocket:
+    def tls(self, raw: socket.socket, host: str, guard: Guard, fix: str,
+            names: Callable[[], list[str]] | None = None) -> ssl.SSLSocket:
+        """The TLS handshake on ``raw``, the certificate checked as a client checks it.
+
+        ``fix`` is the advice for a server that does not speak TLS; ``names`` reads the
+        certificate's names for a host name mismatch (a second, unverified connection).
+        """
         try:
-            return self.context.wrap_socket(raw, server_hostname=host)
+            return cast(ssl.SSLSocket,
+                        guard.watch(self.context.wrap_socket(raw, server_hostname=host)))
         except ssl.SSLCertVerificationError as error:
             raw.close()
-            if error.verify_code == _HOSTNAME_MISMATCH:
-                names = self._certificate_names(host, port, timeout)
-                shown = ", ".join(names[:MAX_NAMES_SHOWN]) if names else "no DNS name"
-                if len(names) > MAX_NAMES_SHOWN:
-                    shown += f" and {len(names) - MAX_NAMES_SHOWN} more"
-                raise StepError(f"the certificate of {host} names {shown}, not {host}",
-                                f"get a certificate that also names {host}") from None
-            if error.verify_code == _EXPIRED:
-                raise StepError(f"the certificate of {host} has expired",
-                                f"renew the certificate of {host}") from None
-            if error.verify_code in _UNTRUSTED:
-                raise StepError(
-                    f"the certificate of {host} is not trusted ({error.verify_message})",
-                    "serve the full chain (with intermediates) of a certificate from a public"
-                    " CA (--ca-file for a staging CA)") from None
-            raise StepError(f"the certificate of {host} is not valid: {error.verify_message}",
-                            f"get a valid certificate for {host}") from None
+            raise certificate_error(host, error, names) from None
         except (ssl.SSLError, OSError) as error:
             raw.close()
+            if guard.expired or isinstance(error, TimeoutError):
+                raise TimeoutStepError(f"{host}: no TLS handshake in time",
+                                       "make the server answer faster (clients give up)") from None
             reason = getattr(error, "reason", None) or str(error)
-            raise StepError(f"no TLS with {host} port {port}: {reason}",
-                            f"make the web server answer https for {host} on port {port}") from None
+            raise StepError(f"no TLS with {host}: {reason}", fix) from None
 
     def request(self, client: str, method: str, url: str, *, timeout: float,
                 headers: dict[str, str] | None = None, body: bytes | None = None) -> Response:
-        """One request, no redirect followed; StepError for anything but an HTTP answer."""
+        """One request, no redirect followed; StepError for anything but an HTTP answer.
+
+        The whole request (DNS, connect, handshake, sending, reading) ends by
+        ``timeout`` or the end of this share, whichever is first.
+        """
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("http", "https") or not host:
             raise StepError(f"{url!r} is not an http(s) URL", "publish an https URL")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if is_public_suffix(host):
+            raise StepError(f"not sent: {host} is a public suffix (a registry, not the"
+                            " provider)", "publish a URL under the provider's own domain")
         sent = {"Host": parts.netloc, "User-Agent": USER_AGENT, "Accept": "*/*",
                 "Connection": "close", **(headers or {})}
         if any(key.lower() in ("authorization", "cookie") for key in sent):
             raise ValueError("the probe never sends credentials")
-        raw = self._connect(host, port, timeout)
-        sock: socket.socket = raw
+        with guarded(time.monotonic() + self.remaining(timeout)) as guard:
+            return self._exchange(client, method, url, sent, body=body, guard=guard)
+
+    def _exchange(self, client: str, method: str, url: str, sent: dict[str, str], *,
+                  body: bytes | None, guard: Guard) -> Response:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        sock = self.connect(host, port, guard, "web server")
         if parts.scheme == "https":
-            sock = self._tls(raw, host, port, timeout)
+            sock = self.tls(sock, host, guard,
+                            f"make the web server answer https for {host} on port {port}",
+                            lambda: self.certificate_names(host, port, "web server"))
         self.sent.append(Sent(client, method, url, dict(sent)))
-        connection = http.client.HTTPConnection(host, port, timeout=self.remaining(timeout))
+        connection = http.client.HTTPConnection(host, port, timeout=guard.left())
         connection.sock = sock
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             connection.request(method, target, body=body, headers=sent)
             answer = connection.getresponse()
             data = answer.read(MAX_BODY_BYTES)
+            if guard.expired:
+                raise TimeoutError
             return Response(url, answer.status, answer.headers, data)
-        except TimeoutError:
-            raise StepError(f"{host} sent no complete answer within {timeout:g} s",
-                            "make the server answer faster (clients give up)") from None
-        except (http.client.HTTPException, ssl.SSLError, OSError) as error:
+        except (TimeoutError, http.client.HTTPException, ssl.SSLError, OSError) as error:
+            if guard.expired or isinstance(error, TimeoutError):
+                raise TimeoutStepError(
+                    f"{host} sent no complete answer within"
+                    f" {guard.deadline - guard.started:.1f} s",
+                    "make the server answer faster (clients give up)") from None
             raise StepError(f"{host} broke off the answer: {error or type(error).__name__}",
                             "check the web server's error log") from None
         finally:
             connection.close()
+
+
+def san_names(der: bytes) -> list[str]:
+    """The DNS names in a DER certificate's subjectAltName."""
+    certificate = x509.load_der_x509_certificate(der)
+    try:
+        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    return [str(name) for name in san.value.get_values_for_type(x509.DNSName)]
+
+
+def certificate_error(host: str, error: ssl.SSLCertVerificationError,
+                      names: Callable[[], list[str]] | None) -> StepError:
+    """What a failed certificate check means to a client, and its fix."""
+    if error.verify_code == _HOSTNAME_MISMATCH and names is None:
+        return CertificateStepError(f"the certificate of {host} does not name {host}",
+                                    f"get a certificate that also names {host}")
+    if error.verify_code == _HOSTNAME_MISMATCH:
+        found = names() if names else []
+        shown = ", ".join(found[:MAX_NAMES_SHOWN]) if found else "no DNS name"
+        if len(found) > MAX_NAMES_SHOWN:
+            shown += f" and {len(found) - MAX_NAMES_SHOWN} more"
+        return CertificateStepError(f"the certificate of {host} names {shown}, not {host}",
+                                    f"get a certificate that also names {host}")
+    if error.verify_code == _EXPIRED:
+        return CertificateStepError(f"the certificate of {host} has expired",
+                                    f"renew the certificate of {host}")
+    if error.verify_code in _UNTRUSTED:
+        return CertificateStepError(
+            f"the certificate of {host} is not trusted ({error.verify_message})",
+            "serve the full chain (with intermediates) of a certificate from a public"
+            " CA (--ca-file for a staging CA)")
+    return CertificateStepError(f"the certificate of {host} is not valid:"
+                                f" {error.verify_message}",
+                                f"get a valid certificate for {host}")
