@@ -55,7 +55,7 @@ def test_files_from_one_template_read_as_each_read_alone(tmp_path: Path) -> None
         "04.yaml:2: domains: expected at least one entry; got a list",
         "05.yaml:2: domains: expected each domain once; customer6.example appears twice;"
         " got a list",
-        "06.yaml:2: domains[0]: expected a domain name, but the domain contains U+0020;"
+        "06.yaml:2: domains[0]: expected a domain name, but the domain contains a space;"
         " got 'not a domain'",
         "07.yaml:2: domains: expected a list; got 'customer8.example'",
         "08.yaml:1: name: expected text; got a list",
