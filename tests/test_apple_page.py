@@ -141,8 +141,15 @@ def test_fill_the_form_see_the_settings_download_the_profile(
     assert plain.status == 200
     assert plain.header("Content-Type") == "application/x-apple-aspen-config"
     browser.find_element(By.LINK_TEXT, "Download the POP3 profile").click()
-    downloaded = wait_for_file(downloads, "example.com.mobileconfig")
+    downloaded = wait_for_file(downloads, "example.com-pop3.mobileconfig")
     assert downloaded == plain.body
+    # The IMAP profile next to it: its own file, nothing overwritten or renamed " (1)".
+    browser.find_element(By.LINK_TEXT, "Download the IMAP profile").click()
+    imap = plistlib.loads(wait_for_file(downloads, "example.com-imap.mobileconfig"))
+    assert imap["PayloadContent"][0]["EmailAccountType"] == "EmailTypeIMAP"
+    assert sorted(path.name for path in downloads.iterdir()) == [
+        "example.com-imap.mobileconfig", "example.com-pop3.mobileconfig"
+    ]
     profile = plistlib.loads(downloaded)
     assert profile_problems(profile) == []
     mail = profile["PayloadContent"][0]
