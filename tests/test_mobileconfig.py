@@ -217,7 +217,7 @@ def test_impossible_options_are_refused() -> None:
     with pytest.raises(ProfileRequestError, match="offers no POP3 server"):
         render_mobileconfig(org, parse_address("a@example.org"),
                             ProfileOptions(PREFIX, Protocol.POP3))
-    with pytest.raises(ProfileRequestError, match="control characters"):
+    with pytest.raises(ProfileRequestError, match="a line break or an invisible character"):
         render_mobileconfig(org, parse_address("a@example.org"),
                             ProfileOptions(PREFIX, account_name="A\nB"))
 

@@ -59,8 +59,8 @@ def test_files_from_one_template_read_as_each_read_alone(tmp_path: Path) -> None
         " got 'not a domain'",
         "07.yaml:2: domains: expected a list; got 'customer8.example'",
         "08.yaml:1: name: expected text; got a list",
-        "09.yaml:2: domains[1]: expected a domain name, but the domain is not a valid domain"
-        " name (Empty Label); got 'customer10..example'",
+        "09.yaml:2: domains[1]: expected a domain name, but the domain has a dot at its"
+        " start or two dots in a row; got 'customer10..example'",
         "10.yaml:1: name: expected text without control characters or line breaks;"
         " got 'Line\\nbreak'",
     ]
