@@ -447,6 +447,10 @@ def test_an_idn_address_is_shown_in_unicode(
     assert label is not None and "jürgen@bücher.example" in label
     intro = browser.find_element(By.CSS_SELECTOR, ".result > p").text
     assert "bücher.example" in intro and "xn--" not in intro
+    server_row = browser.find_element(By.CSS_SELECTOR, "#settings .server dd").text
+    assert server_row == (  # the A-label form too, for apps or servers that need it
+        "mail.bücher.example\nFalls das nicht angenommen wird: mail.xn--bcher-kva.example"
+    )
     screenshot(browser, tmp_path / "idn-de.png")
 
 

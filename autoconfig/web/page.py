@@ -93,11 +93,13 @@ class ServerRow:
     """One server as the page shows it."""
 
     title: str
-    host: str
+    host: str  # as people read it (an IDN in Unicode)
     port: int
     security: str
-    username: str | None
+    username: str | None  # as people read it
     login: str
+    host_ascii: str | None = None  # the A-label form, where it differs, for apps that need it
+    username_ascii: str | None = None
 
 
 def _rows(
@@ -113,16 +115,28 @@ def _rows(
         login = AUTH_WORDS[server.auth[0]].translated(t)
         for method in server.auth[1:]:
             login = Phrase(EITHER.msgid, first=login, second=AUTH_WORDS[method]).translated(t)
+        host = server.host_for(address)
+        username = None if Auth.NONE in server.auth else server.username_for(address)
+        readable_username = _readable(username) if username is not None else None
         rows.append(ServerRow(
             title=text,
-            host=server.host_for(address),
+            host=_readable(host),
             port=server.port,
             security=SECURITY_WORDS[server.security].translated(t),
-            username=None if Auth.NONE in server.auth else server.username_for(address),
+            username=readable_username,
             login=login,
+            host_ascii=host if _readable(host) != host else None,
+            username_ascii=username if readable_username != username else None,
         ))
         seen.add(server.protocol)
     return rows
+
+
+def _readable(value: str) -> str:
+    """A host name or a login (``name@domain``) with its domain in Unicode, as people
+    read it; anything that is not an IDN A-label stays as it is."""
+    local, at, domain = value.rpartition("@")
+    return f"{local}{at}{display_domain(domain)}"
 
 
 def services() -> Services:
