@@ -85,7 +85,10 @@ def read_query(args: Mapping[str, str]) -> ProfileQuery:
             raise FieldError(reason, "name") from None
     raw_protocol = args.get("protocol", "").strip(" ").lower()
     if raw_protocol and raw_protocol not in (*PROTOCOLS, ACTIVESYNC):
-        raise BadRequestError(Phrase("protocol must be imap, pop3 or activesync"))
+        raise BadRequestError(Phrase(
+            "the link asks for a kind of profile that does not exist"
+            " (protocol can be imap, pop3 or activesync)"
+        ))
     return ProfileQuery(address, name, PROTOCOLS.get(raw_protocol), raw_protocol == ACTIVESYNC)
 
 
