@@ -281,8 +281,9 @@ def page() -> Response:
         200,
         domain=config,
         address=address_label(query.address),
-        # On provider A's own host, an address of provider B gets B's settings, said so.
-        other_provider=brand is not None and brand.config is not served,
+        # On provider A's own host, an address of provider B gets B's settings, said so
+        # (compared by domain file: a reload between the two lookups changes no answer).
+        other_provider=brand is not None and brand.config.source != served.source,
         domain_label=display_domain(query.address.domain),
         ascii_domain=query.address.domain,
         servers=_rows(INCOMING_TITLE, config.incoming, query.address, t)
