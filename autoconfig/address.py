@@ -56,11 +56,23 @@ class EmailAddress:
         return f"{self.local}@{self.domain}"
 
 
-def describe_char(char: str) -> str:
-    """Name a character safely for an error message (no raw control bytes)."""
-    if char.isprintable() and not char.isspace():
-        return repr(char)
-    return f"U+{ord(char):04X}"
+# Characters people cannot see, named in words (never as code points: the page shows them).
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+MAX_LABEL_LENGTH = 63  # RFC 1035 section 2.3.4
+
+
+def describe_char(char: str) -> str | Phrase:
+    """Name a character for people: itself in quotes if it can be seen, else in words
+    (a space, a tab, a line break, an invisible character); never raw control bytes."""
+    if char in _LINE_BREAKS:
+        return Phrase("a line break")
+    if char == "\t":
+        return Phrase("a tab")
+    if char.isspace():
+        return Phrase("a space")
+    if not char.isprintable():
+        return Phrase("an invisible character")
+    return f'"{char}"' if char == "'" else f"'{char}'"
 
 
 def _is_plain_ascii(name: str) -> bool:
@@ -115,11 +127,46 @@ def _normalize_domain(text: str) -> str:
             )
     try:
         encoded = idna.encode(name, uts46=True, std3_rules=True, transitional=False)
-    except (idna.IDNAError, UnicodeError) as error:
-        raise AddressError(
-            Phrase("the domain is not a valid domain name (%(detail)s)", detail=str(error))
-        ) from None
+    except (idna.IDNAError, UnicodeError):
+        raise AddressError(_why_not_a_domain(name)) from None
+    if len(encoded) > MAX_DOMAIN_LENGTH:
+        raise AddressError(Phrase(
+            "the domain is longer than %(count)d characters", count=MAX_DOMAIN_LENGTH
+        ))
     return encoded.decode("ascii").lower()
+
+
+def _why_not_a_domain(name: str) -> Phrase:
+    """What is wrong with a name IDNA refused, in words for people (the ``idna``
+    package's own messages name code points and positions)."""
+    labels = name.split(".")
+    if not all(labels):
+        return Phrase("the domain has a dot at its start or two dots in a row")
+    for char in dict.fromkeys(name.replace(".", "")):
+        if _refused_in_a_domain(char):
+            return Phrase(
+                "the domain contains %(char)s, which a domain name cannot hold",
+                char=describe_char(char),
+            )
+    if any(label.startswith("-") or label.endswith("-") for label in labels):
+        return Phrase("a part of the domain between dots starts or ends with '-'")
+    if any(len(label) > MAX_LABEL_LENGTH for label in labels if label.isascii()):
+        return Phrase(
+            "a part of the domain between dots is longer than %(count)d characters",
+            count=MAX_LABEL_LENGTH,
+        )
+    return Phrase("the domain is not a valid domain name")
+
+
+def _refused_in_a_domain(char: str) -> bool:
+    """Whether IDNA 2008 (UTS 46, STD3 rules) refuses ``char`` wherever it stands."""
+    try:
+        idna.encode(f"x{char}x", uts46=True, std3_rules=True, transitional=False)
+    except idna.InvalidCodepoint:
+        return True
+    except (idna.IDNAError, UnicodeError):
+        return False  # a rule about its neighbours (direction, joiners), not the letter
+    return False
 
 
 def display_domain(ascii_domain: str) -> str:
@@ -134,18 +181,22 @@ def _check_local_part(local: str) -> None:
     if not local:
         raise AddressError(Phrase("the part before '@' is empty"))
     if len(local.encode("utf-8")) > MAX_LOCAL_LENGTH:
+        # RFC 5321 counts octets: a letter outside ASCII takes two to four of them.
         raise AddressError(Phrase(
-            "the part before '@' is longer than %(count)d octets", count=MAX_LOCAL_LENGTH
+            "the part before '@' is too long: it can have at most %(count)d characters,"
+            " fewer with letters outside A to Z", count=MAX_LOCAL_LENGTH
         ))
     if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise AddressError(Phrase("the part before '@' has a misplaced '.'"))
+        raise AddressError(
+            Phrase("the part before '@' starts or ends with a dot, or has two dots in a row")
+        )
     for char in local:
         if char == "." or _ATEXT_ASCII.fullmatch(char):
             continue
         if ord(char) > 0x7F and unicodedata.category(char)[0] not in "CZ":
             continue  # RFC 6531 (SMTPUTF8) lets letters of any script stand here
         raise AddressError(Phrase(
-            "the part before '@' contains %(char)s, which an unquoted address cannot hold",
+            "the part before '@' contains %(char)s, which an email address cannot hold",
             char=describe_char(char),
         ))
 
@@ -157,7 +208,8 @@ def parse_address(text: str) -> EmailAddress:
             "the address is longer than %(count)d characters", count=MAX_ADDRESS_LENGTH
         ))
     if "\ufffd" in text:
-        raise AddressError(Phrase("the address is not valid UTF-8"))
+        # Only a link with broken percent-encoding gets here (the form sends UTF-8).
+        raise AddressError(Phrase("the address contains characters that could not be read"))
     if "@" not in text:
         raise AddressError(Phrase("the address has no '@'"))
     local, _, domain = text.rpartition("@")

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 import pytest
 from lxml import etree
 
+from autoconfig.address import EmailAddress
 from autoconfig.answers import apple, autodiscover, brand, operators, pacc, thunderbird, wellknown
 from autoconfig.answers.request import MAX_QUERY_FIELDS, Answer, Ask, Query
 from autoconfig.answers.services import Services
@@ -127,7 +128,7 @@ def test_the_profile_is_a_plist_in_the_asked_language(services: Services) -> Non
     answer = apple.profile(ask, services)
     assert answer.status == 200
     assert header(answer, "Content-Type") == "application/x-apple-aspen-config"
-    disposition = 'attachment; filename="example.com.mobileconfig"'
+    disposition = 'attachment; filename="example.com-imap.mobileconfig"'
     assert header(answer, "Content-Disposition") == disposition
     profile = plistlib.loads(answer.body)
     assert profile["PayloadContent"][0]["EmailAccountType"] == "EmailTypeIMAP"
@@ -147,6 +148,70 @@ def test_the_profile_refuses_a_password_in_the_url(services: Services) -> None:
               Query("emailaddress=alice%40example.com&password=secret"))
     with pytest.raises(BadRequestError, match="passwords are never sent"):
         apple.profile(ask, services)
+
+
+@pytest.mark.parametrize(("query", "name"), [
+    ("emailaddress=alice%40example.com", "example.com-imap.mobileconfig"),
+    ("emailaddress=alice%40example.com&protocol=pop3", "example.com-pop3.mobileconfig"),
+    ("emailaddress=user%40customer-two.example&protocol=pop3",
+     "customer-two.example-pop3.mobileconfig"),
+])
+def test_each_profile_downloads_under_its_own_file_name(
+    services: Services, query: str, name: str
+) -> None:
+    answer = apple.profile(Ask("GET", "/apple/profile.mobileconfig", Query(query)), services)
+    assert header(answer, "Content-Disposition") == f'attachment; filename="{name}"'
+
+
+def test_an_activesync_profile_has_its_own_file_name() -> None:
+    address = EmailAddress("alice", "example.com")
+    assert apple.profile_disposition(address, apple.ACTIVESYNC) == (
+        'attachment; filename="example.com-activesync.mobileconfig"'
+    )
+
+
+def test_an_idn_profile_is_named_in_unicode_too(services: Services) -> None:
+    ask = Ask("GET", "/apple/profile.mobileconfig",
+              Query("emailaddress=j%C3%BCrgen%40B%C3%BCcher.example&protocol=imap"))
+    assert header(apple.profile(ask, services), "Content-Disposition") == (
+        'attachment; filename="xn--bcher-kva.example-imap.mobileconfig";'
+        " filename*=UTF-8''b%C3%BCcher.example-imap.mobileconfig"
+    )
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("error", [
+    BadRequestError("the address has no '@'"), UnknownDomainError("no mail settings"),
+])
+def test_a_browser_is_sent_to_the_page_for_a_profile_error(error: BadRequestError) -> None:
+    errors = apple.errors_shown_on("/apple")
+    query = Query("emailaddress=alice%40unknown.example&protocol=pop3&lang=de")
+    answer = errors(error, Ask("GET", "/apple/profile.mobileconfig", query, accept=BROWSER))
+    assert answer.status == 303
+    assert header(answer, "Location") == (
+        "/apple?emailaddress=alice%40unknown.example&protocol=pop3&lang=de"
+    )
+    password = Query("emailaddress=a%40example.com&password=secret")
+    refused = errors(error, Ask("GET", "/apple/profile.mobileconfig", password, accept=BROWSER))
+    assert header(refused, "Location") == "/apple?emailaddress=a%40example.com&password="
+
+
+@pytest.mark.parametrize(("accept", "method", "raw"), [
+    ("", "GET", "emailaddress=alice"),  # curl, scripts
+    ("*/*", "GET", "emailaddress=alice"),  # the device's own profile download
+    ("text/html;q=0", "GET", "emailaddress=alice"),
+    (BROWSER, "POST", "emailaddress=alice"),
+    (BROWSER, "GET", ""),  # nothing the page could show
+])
+def test_other_clients_keep_plain_text_profile_errors(accept: str, method: str, raw: str) -> None:
+    ask = Ask(method, "/apple/profile.mobileconfig", Query(raw), accept=accept)
+    answer = apple.errors_shown_on("/apple")(BadRequestError("no '@'"), ask)
+    assert (answer.status, header(answer, "Content-Type")) == (400, "text/plain; charset=utf-8")
+    assert answer.body == b"no '@'\n"
+    bug = apple.errors_shown_on("/apple")(None, Ask("GET", "/", Query(raw), accept=BROWSER))
+    assert bug.status == 500
 
 
 def test_pacc_is_the_document_dns_records_hashes(services: Services) -> None:

@@ -24,6 +24,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from autoconfig.phrases import Phrase, english
+from autoconfig.web.page import _readable, _sentence
 from tests.support.apple_schema import profile_problems
 from tests.support.http import request
 from tests.support.server import RunningServer
@@ -141,8 +143,15 @@ def test_fill_the_form_see_the_settings_download_the_profile(
     assert plain.status == 200
     assert plain.header("Content-Type") == "application/x-apple-aspen-config"
     browser.find_element(By.LINK_TEXT, "Download the POP3 profile").click()
-    downloaded = wait_for_file(downloads, "example.com.mobileconfig")
+    downloaded = wait_for_file(downloads, "example.com-pop3.mobileconfig")
     assert downloaded == plain.body
+    # The IMAP profile next to it: its own file, nothing overwritten or renamed " (1)".
+    browser.find_element(By.LINK_TEXT, "Download the IMAP profile").click()
+    imap = plistlib.loads(wait_for_file(downloads, "example.com-imap.mobileconfig"))
+    assert imap["PayloadContent"][0]["EmailAccountType"] == "EmailTypeIMAP"
+    assert sorted(path.name for path in downloads.iterdir()) == [
+        "example.com-imap.mobileconfig", "example.com-pop3.mobileconfig"
+    ]
     profile = plistlib.loads(downloaded)
     assert profile_problems(profile) == []
     mail = profile["PayloadContent"][0]
@@ -211,3 +220,24 @@ def test_page_refuses_a_password_parameter(bundled_server: RunningServer) -> Non
     reply = request(bundled_server.base, "/apple?emailaddress=a%40example.com&password=x")
     assert reply.status == 400
     assert "Passwords are never sent" in reply.text
+
+
+# --- the page's own wording rules, without a browser ---------------------------------
+
+def test_a_sentence_capitalises_its_own_first_letter_never_a_typed_value() -> None:
+    japanese = {"no mail settings are served for %(domain)s": "%(domain)s のメール設定はありません",
+                "invalid email address: %(reason)s": "%(reason)s",
+                "the address has no '@'": "アドレスに '@' がありません"}
+    unknown = Phrase("no mail settings are served for %(domain)s", domain="unknown.example")
+    assert _sentence(unknown, japanese.__getitem__) == "unknown.example のメール設定はありません"
+    assert _sentence(unknown, english) == "No mail settings are served for unknown.example"
+    reason = Phrase("invalid email address: %(reason)s", reason=Phrase("the address has no '@'"))
+    assert _sentence(reason, english) == "Invalid email address: the address has no '@'"
+    assert _sentence(reason, japanese.__getitem__) == "アドレスに '@' がありません"
+
+
+def test_an_idn_host_or_login_reads_in_unicode() -> None:
+    assert _readable("mail.xn--bcher-kva.example") == "mail.bücher.example"
+    assert _readable("jürgen@xn--bcher-kva.example") == "jürgen@bücher.example"
+    assert _readable("alice") == "alice"
+    assert _readable("xn--zz.example") == "xn--zz.example"  # not a valid A-label: as it is

@@ -145,3 +145,25 @@ def test_every_answer_is_counted_under_its_routes_family(app: Application) -> No
     assert 'autoconfig_requests_total{family="thunderbird",status="2xx"} 1.0' in text
     assert 'autoconfig_requests_total{family="other",status="4xx"} 1.0' in text
     assert 'autoconfig_requests_total{family="page",status="2xx"} 1.0' in text
+
+
+def test_a_browser_following_a_bad_profile_link_gets_the_page_in_its_language(
+    client: Client,
+) -> None:
+    """The profile route's error format sends a browser to the page with the same query;
+    the page answers with the error in the visitor's language, the field marked."""
+    query = "emailaddress=alice%40unknown.example&protocol=imap&lang=de"
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    reply = client.get(f"/apple/profile.mobileconfig?{query}", headers=browser)
+    assert reply.status_code == 303
+    assert reply.headers["Location"] == f"/apple?{query}"
+    assert reply.headers["Cache-Control"] == "no-store"
+    page = client.get(reply.headers["Location"], headers=browser)
+    assert page.status_code == 404
+    text = page.get_data(as_text=True)
+    assert '<html lang="de">' in text and "Keine Einstellungen gefunden" in text
+    assert 'aria-invalid="true"' in text
+    plain = client.get(f"/apple/profile.mobileconfig?{query}")
+    assert (plain.status_code, plain.headers["Content-Type"]) == (
+        404, "text/plain; charset=utf-8"
+    )

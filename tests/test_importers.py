@@ -104,7 +104,7 @@ EXCHANGE_ONLY = b"""<clientConfig version="1.1"><emailProvider id="x.test">
          r"Error: <stdin>: not a Thunderbird clientConfig \(no <emailProvider>\)"),
         (b"<clientConfig><emailProvider id='x'><domain>a b</domain></emailProvider></clientConfig>",
          "Error: <stdin>: no usable <domain>;"
-         r" not mapped: domain 'a b' \(the domain contains U\+0020\)"),
+         r" not mapped: domain 'a b' \(the domain contains a space\)"),
         (EXCHANGE_ONLY, "Error: <stdin>: no incoming server the format can express:"
          " <incomingServer type='exchange'>: the format has only imap/pop3"),
         (b" " * (1 << 20) + b"<x/>", r"Error: <stdin>: larger than 1048576 bytes"),
@@ -160,7 +160,7 @@ def test_srv_import_builds_a_file_from_published_records(nsd: DnsServer, tmp_pat
         ("gone.provider.test", "Error: gone.provider.test does not exist in DNS (NXDOMAIN)"),
         ("unserved.test", "Error: {nameserver} failed or refused the query for SOA of"
          " unserved.test (SERVFAIL or REFUSED: is the zone served?)"),
-        ("bad domain", "Error: DOMAIN 'bad domain': the domain contains U+0020"),
+        ("bad domain", "Error: DOMAIN 'bad domain': the domain contains a space"),
     ],
 )
 def test_srv_import_without_records_is_a_clear_error(

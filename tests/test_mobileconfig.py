@@ -217,7 +217,7 @@ def test_impossible_options_are_refused() -> None:
     with pytest.raises(ProfileRequestError, match="offers no POP3 server"):
         render_mobileconfig(org, parse_address("a@example.org"),
                             ProfileOptions(PREFIX, Protocol.POP3))
-    with pytest.raises(ProfileRequestError, match="control characters"):
+    with pytest.raises(ProfileRequestError, match="a line break or an invisible character"):
         render_mobileconfig(org, parse_address("a@example.org"),
                             ProfileOptions(PREFIX, account_name="A\nB"))
 
@@ -314,7 +314,9 @@ def test_the_server_sends_the_cli_bytes_with_the_right_headers(
     first = request(bundled_server.base, path)
     assert first.status == 200
     assert first.header("Content-Type") == "application/x-apple-aspen-config"
-    assert first.header("Content-Disposition") == 'attachment; filename="example.com.mobileconfig"'
+    assert first.header("Content-Disposition") == (
+        'attachment; filename="example.com-imap.mobileconfig"'
+    )
     assert first.header("Cache-Control") == "no-store"
     assert request(bundled_server.base, path).body == first.body
     assert first.body == cli_render("alice@example.com", "--name", "Alice Example")
@@ -327,12 +329,13 @@ def test_pop3_and_idn_downloads(bundled_server: RunningServer) -> None:
     assert reply.status == 200
     assert mail_payload(plistlib.loads(reply.body))["EmailAccountType"] == "EmailTypePOP"
     assert reply.header("Content-Disposition") == (
-        'attachment; filename="customer-two.example.mobileconfig"'
+        'attachment; filename="customer-two.example-pop3.mobileconfig"'
     )
     idn = request(bundled_server.base, f"{PROFILE}?emailaddress={quote('jürgen@Bücher.example')}")
     assert idn.status == 200
     assert idn.header("Content-Disposition") == (
-        'attachment; filename="xn--bcher-kva.example.mobileconfig"'
+        'attachment; filename="xn--bcher-kva.example-imap.mobileconfig";'
+        " filename*=UTF-8''b%C3%BCcher.example-imap.mobileconfig"
     )
 
 
@@ -352,7 +355,7 @@ BAD_QUERIES = [
     ("emailaddress=alice%40example.com&password=secret", 400, "password"),
     ("emailaddress=alice%40example.com&Password=secret", 400, "password"),
     ("emailaddress=alice%40example.com&protocol=exchange", 400, "imap, pop3 or activesync"),
-    ("", 400, "emailaddress is missing"),
+    ("", 400, "the email address is missing"),
     ("emailaddress=alice%40unknown.example", 404, "unknown.example"),
     ("emailaddress=bob%40example.org&protocol=pop3", 404, "offers no POP3 server"),
     ("emailaddress=alice%40example.com&protocol=activesync", 404, "offers no Exchange ActiveSync"),

@@ -235,7 +235,7 @@ def test_check_warns_about_patterns_that_match_a_whole_tld(tmp_path: Path) -> No
     result = run_cli("check", str(tmp_path))
     assert result.returncode == 1
     assert (
-        "wide.yaml:5: mx[0]: expected a domain name, but the domain contains U+0020;"
+        "wide.yaml:5: mx[0]: expected a domain name, but the domain contains a space;"
         " got 'mx 1.test'"
     ) in result.stdout
 
@@ -249,7 +249,7 @@ def test_check_warns_about_patterns_that_match_a_whole_tld(tmp_path: Path) -> No
         ({"AUTOCONFIG_DNS_NAMESERVER": "[::1]:70000"},
          "AUTOCONFIG_DNS_NAMESERVER: expected a port from 1 to 65535; got '70000'"),
         ({"AUTOCONFIG_SERVER_HOST": "a..b"}, "AUTOCONFIG_SERVER_HOST: expected a host name;"
-         " the domain is not a valid domain name (Empty Label)"),
+         " the domain has a dot at its start or two dots in a row"),
         ({"AUTOCONFIG_DNS_TIMEOUT": "0"},
          "AUTOCONFIG_DNS_TIMEOUT: expected a number more than zero; got '0'"),
     ],

@@ -13,7 +13,7 @@ import io
 import plistlib
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import zxingcpp
@@ -48,6 +48,7 @@ WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML,
 LINUX = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
          " Chrome/131.0.0.0 Safari/537.36")
 PHONE, DESKTOP = (360, 780), (1280, 900)
+IPHONE_SIZE = (390, 844)  # CSS pixels of a current iPhone
 LOGO = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 10">'
         b'<rect width="40" height="10" fill="#7a1fa2"/></svg>')
 ACCENT = "rgb(122, 31, 162)"  # #7a1fa2, the accent_color below
@@ -108,6 +109,21 @@ def submit(driver: WebDriver, address: str, name: str = "") -> None:
         lambda d: d.current_url != before
         and d.execute_script("return document.readyState") == "complete"
     )
+
+
+def in_first_screen(driver: WebDriver, selector: str) -> bool:
+    """Whether the element is wholly inside the viewport as the page now stands."""
+    return bool(evaluate(driver, f"""(() => {{
+        const box = document.querySelector({selector!r}).getBoundingClientRect();
+        return box.top >= -1 && box.bottom <= window.innerHeight + 1 && box.height > 0;
+    }})()"""))
+
+
+def fits_the_width(driver: WebDriver) -> bool:
+    """No horizontal overflow: the document is no wider than its window."""
+    return bool(evaluate(
+        driver, "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    ))
 
 
 def page_language(driver: WebDriver) -> str:
@@ -213,8 +229,8 @@ def test_the_qr_code_opens_this_page_for_this_address_on_the_phone(
     screenshot(browser, tmp_path / "desktop-settings.png")
     url = decode_qr(browser)
     parts = urlsplit(url)
-    assert (parts.scheme, parts.netloc, parts.path) == (
-        "http", f"autoconfig.example.com:{port_of(server)}", "/apple"
+    assert (parts.scheme, parts.netloc, parts.path, parts.fragment) == (
+        "http", f"autoconfig.example.com:{port_of(server)}", "/apple", "profiles"
     )
     assert parse_qs(parts.query) == {
         "emailaddress": ["alice@example.com"], "name": ["Alice Example"],
@@ -223,12 +239,15 @@ def test_the_qr_code_opens_this_page_for_this_address_on_the_phone(
     assert figure.find_element(By.CSS_SELECTOR, "[role=img]").get_attribute("aria-label") == (
         "QR code: this page for alice@example.com"
     )
-    # The phone opens it: its own language, Apple instructions first.
-    visit(browser, url, agent=IPHONE, language="it-IT,it;q=0.9")
+    # The phone opens it at the downloads: its own language, one tap from the profile.
+    visit(browser, url, agent=IPHONE, language="it-IT,it;q=0.9", size=IPHONE_SIZE)
     title = browser.find_element(By.ID, "settings-title").text
     assert title == "Impostazioni per alice@example.com"
     assert browser.find_element(By.ID, "name").get_attribute("value") == "Alice Example"
     assert section_order(browser)[0] == "profiles"
+    assert in_first_screen(browser, "#profiles-title")
+    assert in_first_screen(browser, "ul.profiles li:last-child a")
+    screenshot(browser, tmp_path / "phone-from-qr-it.png")
 
 
 def test_a_chosen_language_travels_in_the_qr_code(
@@ -251,7 +270,7 @@ def section_order(driver: WebDriver) -> list[str]:
     (IPHONE, ["profiles", "settings", "apps"]),
     (MAC, ["profiles", "settings", "apps"]),
     (ANDROID, ["apps", "settings", "profiles"]),
-    (WINDOWS, ["apps", "settings", "profiles"]),
+    (WINDOWS, ["profiles", "apps", "settings"]),
     (LINUX, ["profiles", "settings", "apps"]),
 ], ids=["iphone", "mac", "android", "windows", "linux"])
 def test_the_instructions_for_the_device_come_first_and_nothing_is_hidden(
@@ -266,7 +285,8 @@ def test_the_instructions_for_the_device_come_first_and_nothing_is_hidden(
     ]
     apps = browser.find_element(By.ID, "apps").text
     assert "Thunderbird for Android and K-9 Mail" in apps
-    assert "Microsoft Outlook (Windows)" in apps
+    assert "Classic Outlook for Windows (Outlook 2016 and later, Microsoft 365)" in apps
+    assert "The new Outlook for Windows does not ask this server" in apps
 
 
 STATES = {
@@ -314,10 +334,10 @@ def test_every_state_is_accessible_and_reflows(
 
 @pytest.mark.parametrize(("lang", "heading", "detail"), [
     ("fr", "Veuillez vérifier votre saisie",
-     "Adresse e-mail non valide : la partie avant '@' contient '<', qu’une adresse sans"
-     " guillemets ne peut pas contenir."),
+     "Adresse e-mail non valide : la partie avant '@' contient '<', qu’une adresse e-mail"
+     " ne peut pas contenir."),
     ("ja", "入力内容を確認してください",
-     "無効なメールアドレスです: '@' の前の部分に '<' が含まれていますが、引用符なしのアドレスには"
+     "無効なメールアドレスです: '@' の前の部分に '<' が含まれていますが、メールアドレスには"
      "使えません。"),
 ])
 def test_markup_typed_into_the_form_comes_back_as_text_in_any_language(
@@ -341,3 +361,178 @@ def test_an_unknown_language_or_markup_in_lang_falls_back_quietly(
     assert page_language(browser) == "en"
     assert browser.find_element(By.TAG_NAME, "h1").text == "Set up your mail"
     assert browser.find_elements(By.CSS_SELECTOR, "input[name=lang]") == []
+
+
+# --- the page on a phone, and on a desktop ------------------------------------------
+
+ORDINARY = "maximilian.mustermann@example.com"
+
+
+@pytest.mark.parametrize("agent", [IPHONE, LINUX], ids=["iphone", "other"])
+@pytest.mark.parametrize(("lang", "heading"), [
+    ("en", "Settings for"), ("de", "Einstellungen für"), ("ja", "の設定"),
+    ("pl", "Ustawienia dla"), ("fr", "Réglages pour"),
+])
+def test_after_submitting_on_a_phone_the_result_is_in_the_first_screen(
+    browser: WebDriver, server: RunningServer, tmp_path: Path,
+    *, agent: str, lang: str, heading: str,
+) -> None:
+    """The heading with the address and the download buttons, not the form again."""
+    origin = f"http://autoconfig.example.com:{port_of(server)}"
+    visit(browser, origin + "/", agent=agent, language=lang, size=IPHONE_SIZE)
+    submit(browser, ORDINARY)
+    title = browser.find_element(By.ID, "settings-title")
+    assert heading in title.text and ORDINARY in title.text
+    assert in_first_screen(browser, "#settings-title")
+    assert in_first_screen(browser, "ul.profiles li:last-child a")  # IMAP and POP3
+    assert fits_the_width(browser), evaluate(browser, "document.documentElement.scrollWidth")
+    assert not in_first_screen(browser, "form")  # the form waits below the result
+    screenshot(browser, tmp_path / f"phone-result-{lang}.png")
+
+
+LONG_LOCAL = "m" * 64
+LONG_ADDRESSES = {
+    "64-at-example.com": (LONG_LOCAL + "@example.com", 200),
+    "unknown-253": (LONG_LOCAL + "@" + "d" * 63 + "." + "e" * 63 + "." + "f" * 50 + ".example",
+                    404),
+    "64+255": (LONG_LOCAL + "@" + ".".join(["g" * 63] * 4), 400),  # 64 + 1 + 255
+    "idn-label": (LONG_LOCAL + "@" + "ü" * 40 + ".example", 404),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "ja"])
+@pytest.mark.parametrize("case", list(LONG_ADDRESSES))
+def test_long_addresses_never_make_the_page_scroll_sideways(
+    browser: WebDriver, server: RunningServer, tmp_path: Path, *, case: str, lang: str
+) -> None:
+    address, status = LONG_ADDRESSES[case]
+    assert request(server.base, "/apple?" + urlencode({"emailaddress": address})).status == status
+    for agent, size in ((IPHONE, IPHONE_SIZE), (IPHONE, PHONE), (WINDOWS, DESKTOP)):
+        visit(browser, server.base + "/", agent=agent, language=lang, size=size)
+        submit(browser, address)
+        assert fits_the_width(browser), f"{case} {lang} {size}"
+        if status == 200:
+            assert in_first_screen(browser, "ul.profiles a")
+        else:
+            assert browser.find_element(By.ID, "error").is_displayed()
+    screenshot(browser, tmp_path / f"long-{case}-{lang}.png")
+
+
+@pytest.mark.parametrize("agent", [WINDOWS, MAC], ids=["windows", "mac"])
+@pytest.mark.parametrize("lang", ["en", "de", "es"])
+def test_on_a_desktop_the_qr_code_is_in_the_first_screen_and_opens_the_downloads(
+    browser: WebDriver, server: RunningServer, tmp_path: Path, *, agent: str, lang: str
+) -> None:
+    visit(browser, server.base + "/", agent=agent, language=lang, size=DESKTOP)
+    submit(browser, ORDINARY)
+    assert in_first_screen(browser, ".qr-code svg")
+    assert in_first_screen(browser, "ul.profiles a")
+    assert fits_the_width(browser)
+    screenshot(browser, tmp_path / f"desktop-{lang}.png")
+    url = decode_qr(browser)
+    assert urlsplit(url).fragment == "profiles"
+    assert parse_qs(urlsplit(url).query) == {"emailaddress": [ORDINARY]}
+
+
+def test_an_idn_address_is_shown_in_unicode(
+    browser: WebDriver, server: RunningServer, tmp_path: Path
+) -> None:
+    visit(browser, server.base + "/", language="de", size=IPHONE_SIZE)
+    submit(browser, "jürgen@Bücher.example")
+    assert browser.find_element(By.ID, "settings-title").text == (
+        "Einstellungen für jürgen@bücher.example"
+    )
+    assert browser.title == "E-Mail-Einstellungen für jürgen@bücher.example"
+    label = browser.find_element(By.CSS_SELECTOR, ".qr-code").get_attribute("aria-label")
+    assert label is not None and "jürgen@bücher.example" in label
+    intro = browser.find_element(By.CSS_SELECTOR, ".result > p").text
+    assert "bücher.example" in intro and "xn--" not in intro
+    server_row = browser.find_element(By.CSS_SELECTOR, "#settings .server dd").text
+    assert server_row == (  # the A-label form too, for apps or servers that need it
+        "mail.bücher.example\nFalls das nicht angenommen wird: mail.xn--bcher-kva.example"
+    )
+    screenshot(browser, tmp_path / "idn-de.png")
+
+
+def test_a_long_paste_is_told_it_is_too_long_not_that_it_has_no_at(
+    browser: WebDriver, server: RunningServer
+) -> None:
+    """The field takes more than an address may have, so the check sees the '@'."""
+    visit(browser, server.base + "/", language="en", size=IPHONE_SIZE)
+    pasted = "a" * 290 + "@example.com"  # 302 characters
+    submit(browser, pasted)
+    field = browser.find_element(By.ID, "emailaddress")
+    assert int(str(field.get_attribute("maxlength"))) > 254
+    error = browser.find_element(By.CSS_SELECTOR, "#error p").text
+    assert error == "Invalid email address: the address is longer than 254 characters."
+    assert in_first_screen(browser, "#error")
+    assert field.get_attribute("aria-invalid") == "true"
+
+
+@pytest.mark.parametrize(("lang", "typed", "detail"), [
+    ("de", "al ice@example.com",
+     "Ungültige E-Mail-Adresse: der Teil vor '@' enthält ein Leerzeichen, was in einer"
+     " E-Mail-Adresse nicht stehen darf."),
+    ("fr", "alice@exa[mple.com",
+     "Adresse e-mail non valide : le domaine contient '[', qu’un nom de domaine ne peut pas"
+     " contenir."),
+    ("ja", "alice@unknown.example",
+     "unknown.example のメール設定はここでは提供されていません。"),
+    ("es", "alice@example..com",
+     "Dirección de correo no válida: el dominio empieza por un punto o tiene dos puntos"
+     " seguidos."),
+])
+def test_mistakes_are_told_in_words_in_the_visitors_language(
+    browser: WebDriver, server: RunningServer, *, lang: str, typed: str, detail: str
+) -> None:
+    """No code points, no library text, and a typed domain as typed (Japanese puts it
+    first: it is not capitalised)."""
+    visit(browser, server.base + "/", language=lang, size=IPHONE_SIZE)
+    submit(browser, typed)
+    text = browser.find_element(By.CSS_SELECTOR, "#error p").text
+    assert text.startswith(detail)
+    assert "U+" not in text and "Codepoint" not in text
+    assert in_first_screen(browser, "#error")
+
+
+@pytest.mark.parametrize(("query", "lang", "heading", "field"), [
+    ("emailaddress=alice%40unknown.example&protocol=imap", "nl",
+     "Geen instellingen gevonden", "emailaddress"),
+    ("emailaddress=alice&protocol=imap&lang=ja", "de", "入力内容を確認してください",
+     "emailaddress"),
+    ("emailaddress=alice%40example.com&name=%3Cb%3E&protocol=pop3", "it",
+     "Controlla quello che hai scritto", "name"),
+])
+def test_a_broken_profile_link_opens_the_page_in_the_visitors_language(
+    browser: WebDriver, server: RunningServer, tmp_path: Path,
+    *, query: str, lang: str, heading: str, field: str,
+) -> None:
+    """A browser that follows a profile link the server cannot answer lands on the
+    settings page with the same query: the error in words, the field marked."""
+    visit(browser, f"{server.base}/apple/profile.mobileconfig?{query}", language=lang,
+          agent=IPHONE, size=IPHONE_SIZE)
+    assert urlsplit(browser.current_url).path == "/apple"
+    assert parse_qs(urlsplit(browser.current_url).query) == parse_qs(query)
+    assert browser.find_element(By.CSS_SELECTOR, "#error h2").text == heading
+    assert browser.find_element(By.ID, field).get_attribute("aria-invalid") == "true"
+    assert in_first_screen(browser, "#error")
+    screenshot(browser, tmp_path / f"profile-error-{lang}.png")
+
+
+@pytest.mark.parametrize(("lang", "notice"), [
+    ("en", "bob@example.org is not an address at Example Mail. These are the settings of"
+           " Example Org Mail, the provider of example.org."),
+    ("de", "bob@example.org ist keine Adresse bei Example Mail. Dies sind die Einstellungen"
+           " von Example Org Mail, dem Anbieter von example.org."),
+])
+def test_a_branded_page_names_the_provider_of_another_providers_address(
+    browser: WebDriver, server: RunningServer, tmp_path: Path, *, lang: str, notice: str
+) -> None:
+    origin = f"http://autoconfig.example.com:{port_of(server)}"
+    visit(browser, origin + "/", language=lang, size=IPHONE_SIZE)
+    submit(browser, "bob@example.org")
+    assert browser.find_element(By.CSS_SELECTOR, ".result .notice").text == notice
+    assert in_first_screen(browser, ".result .notice")
+    screenshot(browser, tmp_path / f"other-provider-{lang}.png")
+    submit(browser, "alice@example.com")  # the host's own address: no notice
+    assert browser.find_elements(By.CSS_SELECTOR, ".notice") == []

@@ -70,7 +70,9 @@ def test_signed_profile_verifies_against_the_test_ca(
     reply = request(signed_server.base, PROFILE)
     assert reply.status == 200
     assert reply.header("Content-Type") == "application/x-apple-aspen-config"
-    assert reply.header("Content-Disposition") == 'attachment; filename="example.com.mobileconfig"'
+    assert reply.header("Content-Disposition") == (
+        'attachment; filename="example.com-imap.mobileconfig"'
+    )
     assert reply.body[:1] == b"\x30"  # DER SEQUENCE, not a PEM or S/MIME wrapper
     content = _openssl_verify(pki, reply.body, tmp_path)
     assert content == _unsigned()

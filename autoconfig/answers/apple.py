@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
+from urllib.parse import quote, urlencode
 
-from autoconfig.address import EmailAddress
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from autoconfig.address import EmailAddress, display_domain
+from autoconfig.answers.errors import ErrorFormat, plain_text_errors
 from autoconfig.answers.lookup import address_from, find_config, for_user
 from autoconfig.answers.request import Answer, Ask
 from autoconfig.answers.services import Services
@@ -65,9 +71,7 @@ def read_query(args: Mapping[str, str]) -> ProfileQuery:
         )
     raw_address = args.get("emailaddress", "").strip(" ")
     if not raw_address:
-        raise FieldError(
-            Phrase("emailaddress is missing: give the address to set up"), "emailaddress"
-        )
+        raise FieldError(Phrase("the email address is missing"), "emailaddress")
     try:
         address = address_from(raw_address)
     except BadRequestError as error:
@@ -81,7 +85,10 @@ def read_query(args: Mapping[str, str]) -> ProfileQuery:
             raise FieldError(reason, "name") from None
     raw_protocol = args.get("protocol", "").strip(" ").lower()
     if raw_protocol and raw_protocol not in (*PROTOCOLS, ACTIVESYNC):
-        raise BadRequestError(Phrase("protocol must be imap, pop3 or activesync"))
+        raise BadRequestError(Phrase(
+            "the link asks for a kind of profile that does not exist"
+            " (protocol can be imap, pop3 or activesync)"
+        ))
     return ProfileQuery(address, name, PROTOCOLS.get(raw_protocol), raw_protocol == ACTIVESYNC)
 
 
@@ -99,10 +106,26 @@ def require_protocol(config: DomainConfig, query: ProfileQuery) -> None:
         raise ProtocolNotOfferedError(error.phrase) from None
 
 
-def profile_disposition(address: EmailAddress) -> str:
-    """The profile's Content-Disposition. The domain passed the address parser:
-    A-label letters, digits, '-' and '.' only."""
-    return f'attachment; filename="{address.domain}.mobileconfig"'
+def profile_kind(config: DomainConfig, query: ProfileQuery) -> str:
+    """The word of the profile's account in its file name: imap, pop3 or activesync (the
+    protocol the profile configures, also when the query named none)."""
+    if query.activesync:
+        return ACTIVESYNC
+    return incoming_server(config, query.protocol).protocol.value
+
+
+def profile_disposition(address: EmailAddress, kind: str) -> str:
+    """The profile's Content-Disposition: one file name per domain and account kind
+    (``example.com-imap.mobileconfig``), so an IMAP and a POP3 profile downloaded one
+    after the other do not overwrite or rename each other. The domain passed the
+    address parser (A-label letters, digits, '-' and '.' only), so ``filename`` needs no
+    quoting; an IDN also gets its Unicode name as ``filename*`` (RFC 6266 section 4.3,
+    RFC 8187), which browsers prefer."""
+    header = f'attachment; filename="{address.domain}-{kind}.mobileconfig"'
+    unicode_name = display_domain(address.domain)
+    if unicode_name != address.domain:
+        header += f"; filename*=UTF-8''{quote(f'{unicode_name}-{kind}.mobileconfig')}"
+    return header
 
 
 def usable_name(name: str | None) -> str | None:
@@ -136,6 +159,34 @@ def profile(ask: Ask, services: Services) -> Answer:
         body = services.signer.sign(body)
     headers = [
         ("Content-Type", PROFILE_CONTENT_TYPE),
-        ("Content-Disposition", profile_disposition(query.address)),
+        ("Content-Disposition", profile_disposition(query.address, profile_kind(config, query))),
     ]
     return Answer(200, headers, body)
+
+
+def asks_for_a_page(ask: Ask) -> bool:
+    """Whether a browser asks (its Accept names text/html): a person followed a link."""
+    accepted = parse_accept_header(ask.accept, MIMEAccept)
+    return any(kind == "text/html" and quality > 0 for kind, quality in accepted)
+
+
+def errors_shown_on(page_path: str) -> ErrorFormat:
+    """The profile route's error format: a browser is sent on (303 See Other) to the
+    settings page with the same query, which shows the error in the visitor's language
+    beside the field at fault and the settings it can offer; other clients (scripts,
+    ``curl``, the device's own profile download) keep the plain-text answer. A request
+    whose query could not be read, and a bug, are answered in plain text too (the page
+    could not show more)."""
+
+    def answer(error: ClientError | None, ask: Ask) -> Answer:
+        if (error is None or ask.method not in ("GET", "HEAD") or not ask.query
+                or not asks_for_a_page(ask)):
+            return plain_text_errors(error, ask)
+        # The page's own fields; a password's value is dropped, its name kept: the page
+        # refuses it in words too.
+        kept = [(key, "" if key.lower() in REFUSED_PARAMETERS else value)
+                for key, value in ask.query.items()]
+        location = f"{page_path}?{urlencode(kept)}"
+        return Answer(HTTPStatus.SEE_OTHER, [("Location", location)])
+
+    return answer

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from autoconfig.address import (
     AddressError,
     EmailAddress,
+    display_domain,
     host_without_port,
     normalize_domain,
     parse_address,
@@ -37,10 +38,10 @@ def find_config(services: Services, snapshot: Snapshot, ascii_domain: str) -> Do
     config = snapshot.registry.lookup(ascii_domain) or _config_by_mx(
         services, snapshot, ascii_domain
     )
-    if config is None:
-        raise UnknownDomainError(
-            Phrase("no mail settings are served for %(domain)s", domain=ascii_domain)
-        )
+    if config is None:  # the domain as people write it (an IDN in Unicode)
+        raise UnknownDomainError(Phrase(
+            "no mail settings are served for %(domain)s", domain=display_domain(ascii_domain)
+        ))
     return config
 
 

@@ -88,8 +88,13 @@ V2_PATH = Route(
     "autodiscover_v2_path", "/autodiscover/autodiscover.json/v1.0/{address}", "autodiscover_v2",
     {"GET": autodiscover.v2_path}, errors=autodiscover.v2_errors, any_case=True,
 )
+# The settings page for people (Flask, templates, Babel): autoconfig/web/page.py.
+PAGE = Route("page", "/", "page")
+APPLE_PAGE = Route("apple_page", "/apple", "page")
+STYLESHEET = Route("stylesheet", "/apple/style.css", "page")
+# A person's browser that follows a profile link to an error sees it on the page.
 PROFILE = Route("apple_profile", "/apple/profile.mobileconfig", "apple_profile",
-                {"GET": apple.profile})
+                {"GET": apple.profile}, errors=apple.errors_shown_on(APPLE_PAGE.path))
 PACC = Route("pacc", "/.well-known/user-agent-configuration.json", "pacc",
              {"GET": pacc.user_agent_configuration})
 CALDAV = Route("caldav", "/.well-known/caldav", "wellknown",
@@ -101,10 +106,6 @@ THEME = Route("brand_theme", "/brand/{domain}/theme.css", "brand", {"GET": brand
 HEALTHZ = Route("healthz", "/healthz", "health", {"GET": operators.healthz})
 READYZ = Route("readyz", "/readyz", "health", {"GET": operators.readyz})
 METRICS = Route("metrics", "/metrics", "metrics", {"GET": operators.metrics})
-# The settings page for people (Flask, templates, Babel): autoconfig/web/page.py.
-PAGE = Route("page", "/", "page")
-APPLE_PAGE = Route("apple_page", "/apple", "page")
-STYLESHEET = Route("stylesheet", "/apple/style.css", "page")
 
 ROUTES: tuple[Route, ...] = (
     THUNDERBIRD, THUNDERBIRD_WELL_KNOWN, POX, V2_QUERY, V2_PATH, PROFILE, PACC, CALDAV,

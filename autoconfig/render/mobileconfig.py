@@ -106,11 +106,13 @@ def check_account_name(text: str) -> str:
             "the name is longer than %(count)d characters", count=MAX_ACCOUNT_NAME_LENGTH
         ))
     if not text.isprintable():
-        raise ProfileRequestError(Phrase("the name contains control characters or line breaks"))
+        raise ProfileRequestError(
+            Phrase("the name contains a line break or an invisible character")
+        )
     if "<" in text or ">" in text:
         raise ProfileRequestError(Phrase("the name contains '<' or '>'"))
     if "\ufffd" in text:
-        raise ProfileRequestError(Phrase("the name is not valid UTF-8"))
+        raise ProfileRequestError(Phrase("the name contains characters that could not be read"))
     return text
 
 

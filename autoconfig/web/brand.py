@@ -15,6 +15,7 @@ from autoconfig import hosts
 from autoconfig.address import AddressError, display_domain, host_without_port, normalize_domain
 from autoconfig.answers import routes
 from autoconfig.answers.services import Services
+from autoconfig.domains.records import DomainConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class Brand:
     domain: str  # the host's mail domain as people write it, for "@domain" hints
     logo_url: str | None
     theme_url: str | None
+    config: DomainConfig  # the host's settings: an address served by others is told apart
 
 
 def host_brand(services: Services) -> Brand | None:
@@ -45,4 +47,5 @@ def host_brand(services: Services) -> Brand | None:
         domain=display_domain(domain),
         logo_url=root + routes.LOGO.url(domain=domain) if config.logo else None,
         theme_url=root + routes.THEME.url(domain=domain) if config.accent_color else None,
+        config=config,
     )

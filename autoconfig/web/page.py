@@ -43,6 +43,10 @@ from autoconfig.web.resources import templates_dir
 
 SERVICES_KEY = "autoconfig.services"
 MAX_ECHO_LENGTH = 300
+# The address field takes more than an address may have (MAX_ADDRESS_LENGTH, 254), so a
+# longer paste reaches the check whole and is told it is too long, not cut to 254 and
+# told something else; and less than the echo limit, so it comes back in the field.
+ADDRESS_INPUT_LIMIT = MAX_ECHO_LENGTH
 # The query as url_for writes it (werkzeug's safe characters), so links read as before.
 _QUERY_SAFE = "!$'()*,/:;?@"
 
@@ -69,13 +73,17 @@ DOWNLOAD = Phrase("Download the %(protocol)s profile")
 # The ActiveSync profile's link: Apple's com.apple.eas.account has no macOS support.
 DOWNLOAD_EAS = Phrase("Download the Exchange ActiveSync profile (iPhone, iPad)")
 # The page's sections, most useful first for each kind of device; all are always shown.
+# On computers the profiles come first for their QR code, which takes the download to
+# the phone; an Apple profile cannot install on Android, so the apps come first there.
 SECTION_ORDER: dict[Device, tuple[str, ...]] = {
     Device.IOS: ("profiles", "settings", "apps"),
     Device.MAC: ("profiles", "settings", "apps"),
     Device.ANDROID: ("apps", "settings", "profiles"),
-    Device.WINDOWS: ("apps", "settings", "profiles"),
+    Device.WINDOWS: ("profiles", "apps", "settings"),
     Device.OTHER: ("profiles", "settings", "apps"),
 }
+# Where the QR code opens the page on the phone: at the download buttons.
+PROFILES_ANCHOR = "profiles"
 # Query keys the language links and the QR code carry over (never anything else).
 PAGE_KEYS = ("emailaddress", "name", "protocol")
 
@@ -85,11 +93,13 @@ class ServerRow:
     """One server as the page shows it."""
 
     title: str
-    host: str
+    host: str  # as people read it (an IDN in Unicode)
     port: int
     security: str
-    username: str | None
+    username: str | None  # as people read it
     login: str
+    host_ascii: str | None = None  # the A-label form, where it differs, for apps that need it
+    username_ascii: str | None = None
 
 
 def _rows(
@@ -105,16 +115,28 @@ def _rows(
         login = AUTH_WORDS[server.auth[0]].translated(t)
         for method in server.auth[1:]:
             login = Phrase(EITHER.msgid, first=login, second=AUTH_WORDS[method]).translated(t)
+        host = server.host_for(address)
+        username = None if Auth.NONE in server.auth else server.username_for(address)
+        readable_username = _readable(username) if username is not None else None
         rows.append(ServerRow(
             title=text,
-            host=server.host_for(address),
+            host=_readable(host),
             port=server.port,
             security=SECURITY_WORDS[server.security].translated(t),
-            username=None if Auth.NONE in server.auth else server.username_for(address),
+            username=readable_username,
             login=login,
+            host_ascii=host if _readable(host) != host else None,
+            username_ascii=username if readable_username != username else None,
         ))
         seen.add(server.protocol)
     return rows
+
+
+def _readable(value: str) -> str:
+    """A host name or a login (``name@domain``) with its domain in Unicode, as people
+    read it; anything that is not an IDN A-label stays as it is."""
+    local, at, domain = value.rpartition("@")
+    return f"{local}{at}{display_domain(domain)}"
 
 
 def services() -> Services:
@@ -171,7 +193,7 @@ def _phone_url(query: ProfileQuery) -> str:
     chosen = chosen_language()
     if chosen:
         args["lang"] = chosen
-    return url_for(routes.APPLE_PAGE.name, _external=True, **args)
+    return url_for(routes.APPLE_PAGE.name, _external=True, _anchor=PROFILES_ANCHOR, **args)
 
 
 def _language_links() -> list[tuple[str, str, str, bool]]:
@@ -190,8 +212,27 @@ def _echo(args: Mapping[str, str], key: str) -> str:
     return value if value.isprintable() and len(value) <= MAX_ECHO_LENGTH else ""
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def _sentence(phrase: Phrase, translate: Translator) -> str:
+    """``phrase`` translated as a sentence: its first letter upper case when that letter
+    is the message's own. A message that opens with a value the visitor typed (Japanese
+    puts the domain first) keeps it as typed; one that opens with a reason capitalises
+    the reason the same way."""
+    template = translate(phrase.msgid)
+    values = {key: value.translated(translate) if isinstance(value, Phrase) else value
+              for key, value in phrase.params.items()}
+    if template.startswith("%("):
+        name = template[2:template.index(")")]
+        inner = phrase.params.get(name)
+        if isinstance(inner, Phrase):
+            values[name] = _sentence(inner, translate)
+    else:
+        template = template[:1].upper() + template[1:]
+    return template % values if phrase.params else template
+
+
+def address_label(address: EmailAddress) -> str:
+    """The address as people write it: an IDN in Unicode (the local part is kept)."""
+    return f"{address.local}@{display_domain(address.domain)}"
 
 
 def _page_response(status: int, **context: object) -> Response:
@@ -199,6 +240,7 @@ def _page_response(status: int, **context: object) -> Response:
     html = render_template(
         "apple/page.html",
         emailaddress=_echo(request.args, "emailaddress"),
+        address_limit=ADDRESS_INPUT_LIMIT,
         name=_echo(request.args, "name"),
         lang=page_language(),
         chosen_lang=chosen_language(),
@@ -222,24 +264,28 @@ def page() -> Response:
     try:
         query = read_query(request.args)
         found = services()
-        config = find_config(found, found.store.snapshot, query.address.domain)
-        require_protocol(config, query)
-        config = for_user(found, config, query.address).config
+        served = find_config(found, found.store.snapshot, query.address.domain)
+        require_protocol(served, query)
+        config = for_user(found, served, query.address).config
     except ClientError as error:
         if isinstance(error, FieldError):
             invalid = error.field
         else:
             invalid = "emailaddress" if isinstance(error, UnknownDomainError) else ""
         return _page_response(
-            error.status, error=error, error_text=_sentence(error.phrase.translated(t)),
-            invalid=invalid,
+            error.status, error=error, error_text=_sentence(error.phrase, t), invalid=invalid,
         )
     phone_url = _phone_url(query)
+    brand = host_brand(found)
     return _page_response(
         200,
         domain=config,
-        address=query.address,
+        address=address_label(query.address),
+        # On provider A's own host, an address of provider B gets B's settings, said so
+        # (compared by domain file: a reload between the two lookups changes no answer).
+        other_provider=brand is not None and brand.config.source != served.source,
         domain_label=display_domain(query.address.domain),
+        ascii_domain=query.address.domain,
         servers=_rows(INCOMING_TITLE, config.incoming, query.address, t)
         + _rows(OUTGOING_TITLE, config.outgoing, query.address, t),
         profiles=_profile_links(config, query),
