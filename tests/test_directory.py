@@ -347,9 +347,9 @@ def test_a_directory_stopped_mid_run_fails_no_request(
     failures = [line for line in server.log().splitlines() if "failed (" in line]
     assert 1 <= len(failures) <= 2  # one line per worker process that noticed
     assert failures[0].endswith(
-        f"autoconfig: directory ldap://127.0.0.1:{directory.port} failed (connection: LDAPSocketOpenError:"
-        " socket connection error while opening: [Errno 111] Connection refused); answering"
-        " with the domain files' login names until it is back"
+        f"autoconfig: directory ldap://127.0.0.1:{directory.port} failed (connection:"
+        " LDAPSocketOpenError: socket connection error while opening: [Errno 111] Connection"
+        " refused); answering with the domain files' login names until it is back"
     )
     assert f"directory ldap://127.0.0.1:{directory.port} answers again" in server.log()
     assert "Traceback" not in server.log()

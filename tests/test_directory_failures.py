@@ -20,7 +20,13 @@ from autoconfig.domains.records import DirectorySearch
 from autoconfig.pox import NS_OUTLOOK_RESPONSE
 from autoconfig.settings import Settings
 from tests.support.cli import run_cli
-from tests.support.directory import PEOPLE, SUFFIX, RunningDirectory, run_directory
+from tests.support.directory import (
+    PEOPLE,
+    ROOT_PASSWORD,
+    SUFFIX,
+    RunningDirectory,
+    run_directory,
+)
 from tests.support.http import Reply, request
 from tests.support.installed import run_installed
 from tests.support.paths import TEST_DATA
@@ -33,7 +39,6 @@ pytestmark = [
 ]
 
 NS = {"r": NS_OUTLOOK_RESPONSE}
-PASSWORD = "directory-test-secret"  # tests/support/directory.py's root password
 # Entries a hostile or careless directory holds: a mail that is a placeholder's text,
 # the mail the old two-pass filling made of it, and a staff unit for a second domain.
 TRICKY = f"""dn: uid=placeholder,{PEOPLE}
@@ -196,7 +201,7 @@ def test_the_server_keeps_one_domains_logins_while_anothers_base_is_missing(
     assert 'autoconfig_directory_lookups_total{result="misconfigured"} 3.0' in metrics
     assert 'autoconfig_directory_cache_total{result="hit"} 4.0' in metrics
     assert "autoconfig_directory_lookup_seconds_count" in metrics
-    assert PASSWORD not in log + metrics
+    assert ROOT_PASSWORD not in log + metrics
 
 
 # --- the operator hears of a wrong password at start, and never sees it -----------------------
@@ -233,7 +238,7 @@ def test_check_online_reads_the_bases(directory: RunningDirectory, tmp_path: Pat
     good = run_cli("check", "--online", str(domains(tmp_path / "ok")), env=directory.env())
     assert good.returncode == 0, good.stdout
     down = run_cli("check", "--online", str(domains(tmp_path / "down")),
-                   env=directory.env(AUTOCONFIG_LDAP_BIND_PASSWORD="nope"))
+                   env=directory.env(**{"AUTOCONFIG_LDAP_BIND_PASSWORD": "nope"}))
     assert down.returncode == 1
     assert f"ldap://127.0.0.1:{directory.port}: the directory fails (bind:" in down.stdout
 
