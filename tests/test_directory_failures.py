@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from tests.support.directory import (
 from tests.support.http import Reply, request
 from tests.support.installed import run_installed
 from tests.support.paths import TEST_DATA
+from tests.support.pki import make_pki
 from tests.support.pox_requests import autodiscover_request
 from tests.support.server import RunningServer, run_server
 
@@ -262,3 +265,35 @@ def test_render_asks_the_directory_when_one_is_configured(directory: RunningDire
     without = run_installed("render", "outlook", "jane.doe@uni.example", "--domains", files,
                             env={"AUTOCONFIG_LDAP_URL": ""})
     assert logins(without.stdout) == ["jane.doe", "jane.doe"]
+
+
+@pytest.mark.parametrize("fault", ["refused", "other CA", "wrong password", "hung"])
+def test_the_password_appears_in_no_log_line_and_no_status(
+    directory: RunningDirectory, caplog: pytest.LogCaptureFixture, tmp_path: Path, fault: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "pw-Zq8-" + fault.replace(" ", "-")
+    env = {"AUTOCONFIG_LDAP_BIND_PASSWORD": secret, "AUTOCONFIG_LDAP_TIMEOUT": "0.5"}
+    if fault == "refused":
+        env["AUTOCONFIG_LDAP_URL"] = f"ldap://127.0.0.1:{directory.ldaps_port + 1}"
+    if fault == "other CA":
+        env["AUTOCONFIG_LDAP_CA_FILE"] = str(make_pki(tmp_path, ["ldap.uni.example"]).ca)
+    found = new_directory(directory, **env)
+    pid = directory.server._proc.pid
+    if fault == "hung":
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        failure, _ = found.try_bind([PEOPLE])
+        assert found.find(GOOD, parse_address("jane.doe@uni.example")) is None
+        status = found.status()
+    finally:
+        if fault == "hung":
+            os.kill(pid, signal.SIGCONT)
+        found.close()
+    assert failure is not None
+    expected = {"refused": "connection", "other CA": "tls", "wrong password": "bind",
+                "hung": "timeout"}[fault]
+    assert (failure.kind, status.kind) == (expected, expected)
+    assert secret not in f"{failure} {status} {caplog.text}"
+    logged = [r.getMessage() for r in caplog.records if r.name == "autoconfig"]
+    assert logged[0].startswith(f"directory {found.url} failed ({expected}: "), logged
