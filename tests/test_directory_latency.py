@@ -67,9 +67,13 @@ def stopped(directory: RunningDirectory) -> Iterator[None]:
         directory.start()
 
 
-def new_directory(running: RunningDirectory, retry_after: float) -> Directory:
+def new_directory(running: RunningDirectory, retry_after: float, ldaps: bool) -> Directory:
+    """StartTLS on the ldap:// port, or LDAPS on its own."""
+    url = (f"ldaps://127.0.0.1:{running.ldaps_port}" if ldaps
+           else f"ldap://127.0.0.1:{running.port}")
     settings = Settings.from_env(running.env(
-        AUTOCONFIG_LDAP_TIMEOUT=str(TIMEOUT), AUTOCONFIG_LDAP_RETRY_AFTER=str(retry_after),
+        AUTOCONFIG_LDAP_URL=url, AUTOCONFIG_LDAP_TIMEOUT=str(TIMEOUT),
+        AUTOCONFIG_LDAP_RETRY_AFTER=str(retry_after),
     )).ldap
     assert settings is not None
     return Directory(settings)
@@ -96,11 +100,12 @@ def concurrent_finds(found: Directory, count: int, prefix: str) -> list[tuple[fl
     return results
 
 
+@pytest.mark.parametrize("ldaps", [False, True], ids=["starttls", "ldaps"])
 @pytest.mark.parametrize("fault", [hung, stopped], ids=["hung", "stopped"])
 def test_no_lookup_exceeds_the_budget_and_one_probe_follows_the_back_off(
-    directory: RunningDirectory, fault: object
+    directory: RunningDirectory, fault: object, ldaps: bool
 ) -> None:
-    found = new_directory(directory, retry_after=1.0)
+    found = new_directory(directory, retry_after=1.0, ldaps=ldaps)
     try:
         # pooled connections first: a hung directory then hangs a pooled search, which
         # the old code retried on a fresh connection (twice the timeout)
