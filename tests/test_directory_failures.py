@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -297,3 +298,27 @@ def test_the_password_appears_in_no_log_line_and_no_status(
     assert secret not in f"{failure} {status} {caplog.text}"
     logged = [r.getMessage() for r in caplog.records if r.name == "autoconfig"]
     assert logged[0].startswith(f"directory {found.url} failed ({expected}: "), logged
+
+
+def test_a_base_created_later_is_found_without_a_restart(
+    directory: RunningDirectory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "autoconfig")
+    later = DirectorySearch(f"ou=later,{SUFFIX}", "(mail=%EMAILADDRESS%)", "uid")
+    found = new_directory(directory, AUTOCONFIG_LDAP_RETRY_AFTER="0.3")
+    try:
+        assert found.find(later, parse_address("late@uni.example"), "later.yaml") is None
+        directory.server.ldapadd(
+            f"dn: ou=later,{SUFFIX}\nobjectClass: organizationalUnit\nou: later\n\n"
+            f"dn: uid=late,ou=later,{SUFFIX}\nobjectClass: inetOrgPerson\nuid: late\n"
+            "cn: Late\nsn: Late\nmail: late@uni.example\n"
+        )
+        # suspended for AUTOCONFIG_LDAP_RETRY_AFTER, then asked again
+        assert found.find(later, parse_address("late@uni.example"), "later.yaml") is None
+        time.sleep(0.4)
+        assert found.find(later, parse_address("late@uni.example"), "later.yaml") == Person("late")
+    finally:
+        found.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert messages[1] == f"later.yaml: directory: the search under ou=later,{SUFFIX} works again"

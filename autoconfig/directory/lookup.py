@@ -124,6 +124,9 @@ class Directory:
                 self._endpoint_answered()
                 self._search_failed(search, failure, source)
             return None
+        except Exception as error:  # a bug: let it be a 500, but never keep the probe
+            self._health.failed(DirectoryFailure(Kind.CONNECTION, type(error).__name__))
+            raise
         seconds = self._clock() - started
         self._endpoint_answered()
         self._search_works(search, source)
@@ -164,7 +167,10 @@ class Directory:
 
     def _search_works(self, search: DirectorySearch, source: str) -> None:
         with self._lock:
-            self._misconfigured.pop(search, None)
+            if self._misconfigured.pop(search, None) is None:
+                return
+            self._reported.discard(search)
+        log.info("%s: directory: the search under %s works again", source, search.base)
 
     def _report_once(self, search: DirectorySearch, message: str, *args: object) -> None:
         with self._lock:
