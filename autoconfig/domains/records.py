@@ -221,14 +221,16 @@ class DomainConfig:
         server's, since groupware servers such as Gromox and SOGo share one login."""
         return self.incoming[0].username or PLACEHOLDER_ADDRESS
 
-    def with_login(self, login: str, address: EmailAddress) -> DomainConfig:
-        """This config for ``address``, whose login name the directory gave: every server
-        that takes a login name gets ``login`` as literal text, except where the file's
-        template gives that very name already. Those servers keep the template, so the
+    def with_login(self, login: str, address: EmailAddress | None = None) -> DomainConfig:
+        """This config for a user whose login name the directory gave: every server that
+        takes a login name gets ``login`` as literal text. Given the user's ``address``,
+        servers whose template gives that very name already keep the template, so the
         answer is byte for byte the one an address the directory does not know gets."""
 
         def personal(server: Server) -> Server:
-            if server.username is None or server.username_for(address) == login:
+            if server.username is None:
+                return server
+            if address is not None and server.username_for(address) == login:
                 return server
             return replace(server, username=login, username_is_literal=True)
 
