@@ -90,7 +90,16 @@ class LdapSettings:
 
 
 def _ldap_url(raw: str) -> tuple[str, int, bool]:
-    """Host, port and whether it is LDAPS, from ``ldaps://HOST[:PORT]`` or ``ldap://…``."""
+    """Host, port and whether it is LDAPS, from ``ldaps://HOST[:PORT]`` or ``ldap://…``.
+
+    A URL with credentials (``ldap://admin:pw@host``) is refused without being echoed:
+    the URL is logged and shown by ``autoconfig settings``, the password must not be.
+    """
+    if "@" in raw:
+        raise _Explained(
+            "expected no user or password in the URL (it is logged and shown); give them"
+            " in AUTOCONFIG_LDAP_BIND_DN and AUTOCONFIG_LDAP_BIND_PASSWORD_FILE"
+        )
     parts = urlsplit(raw)
     try:
         port = parts.port
@@ -223,7 +232,8 @@ class Settings(BaseSettings):
         shown="unset",
     )
     ldap_timeout: float = setting(
-        2.0, "seconds for connecting to the directory and for each search",
+        2.0, "seconds one lookup may take in all (connect, TLS, bind, search, a retry):"
+        " the longest a request waits for the directory",
         "a number more than zero",
     )
     ldap_cache_ttl: float = setting(

@@ -14,7 +14,7 @@ import pytest
 from tests.support.paths import REPO
 
 
-@pytest.mark.parametrize("module", ["bench.run", "bench.scale"])
+@pytest.mark.parametrize("module", ["bench.run", "bench.scale", "bench.directory"])
 def test_benchmark_script_starts_and_explains_itself(module: str) -> None:
     result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
                             text=True, timeout=60, check=False, cwd=REPO)

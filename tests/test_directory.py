@@ -22,7 +22,7 @@ from lxml import etree
 
 from autoconfig.address import parse_address
 from autoconfig.directory import Directory, Person
-from autoconfig.directory.lookup import search_filter
+from autoconfig.directory.search import search_filter
 from autoconfig.domains.records import DirectorySearch
 from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE
 from autoconfig.settings import Settings, SettingsError
@@ -125,7 +125,7 @@ def test_a_wrong_bind_password_gives_no_login_and_one_log_line(
         None, None, None,
     ]
     assert [r.getMessage() for r in caplog.records] == [
-        f"directory ldap://127.0.0.1:{directory.port} failed (LDAPInvalidCredentialsResult:"
+        f"directory ldap://127.0.0.1:{directory.port} failed (bind: LDAPInvalidCredentialsResult:"
         " LDAPInvalidCredentialsResult - 49 - invalidCredentials - None - None - bindResponse"
         " - None); answering with the domain files' login names until it is back"
     ]
@@ -347,9 +347,9 @@ def test_a_directory_stopped_mid_run_fails_no_request(
     failures = [line for line in server.log().splitlines() if "failed (" in line]
     assert 1 <= len(failures) <= 2  # one line per worker process that noticed
     assert failures[0].endswith(
-        f"autoconfig: directory ldap://127.0.0.1:{directory.port} failed (LDAPSocketOpenError:"
-        " socket connection error while opening: [Errno 111] Connection refused); answering"
-        " with the domain files' login names until it is back"
+        f"autoconfig: directory ldap://127.0.0.1:{directory.port} failed (connection:"
+        " LDAPSocketOpenError: socket connection error while opening: [Errno 111] Connection"
+        " refused); answering with the domain files' login names until it is back"
     )
     assert f"directory ldap://127.0.0.1:{directory.port} answers again" in server.log()
     assert "Traceback" not in server.log()

@@ -6,8 +6,6 @@ domain everywhere, and every lookup failure is the same clean 400 or 404.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from autoconfig.address import (
     AddressError,
     EmailAddress,
@@ -17,10 +15,13 @@ from autoconfig.address import (
     parse_address,
 )
 from autoconfig.answers.services import Services
+from autoconfig.directory.personal import UserConfig, personalize
 from autoconfig.domains.records import DomainConfig
 from autoconfig.domains.snapshot import Snapshot
 from autoconfig.errors import BadRequestError, UnknownDomainError
 from autoconfig.phrases import Phrase
+
+__all__ = ["UserConfig", "address_from", "domain_from_host", "find_config", "for_user"]
 
 
 def address_from(text: str) -> EmailAddress:
@@ -73,28 +74,8 @@ def domain_from_host(
     raise UnknownDomainError(f"no mail settings are served for host {name}")
 
 
-@dataclass(frozen=True, slots=True)
-class UserConfig:
-    """A domain's settings for one address that the client sent.
-
-    ``config`` carries the user's login name when the directory gave one; ``name`` is
-    the person's name from the directory; ``personal`` says the answer depends on the
-    directory (whatever it said), so no shared cache may keep it.
-    """
-
-    config: DomainConfig
-    name: str | None = None
-    personal: bool = False
-
-
 def for_user(services: Services, config: DomainConfig, address: EmailAddress) -> UserConfig:
     """``config`` as ``address`` should see it: with the login name from the directory
     when the file opts in (``directory:``) and the process has one; the file's template
     otherwise, and whenever the directory does not answer."""
-    directory = services.directory
-    if config.directory is None or directory is None:
-        return UserConfig(config)
-    person = directory.find(config.directory, address)
-    if person is None:
-        return UserConfig(config, personal=True)
-    return UserConfig(config.with_login(person.login), person.name, personal=True)
+    return personalize(services.directory, config, address)

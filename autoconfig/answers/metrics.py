@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from autoconfig.directory.failures import Kind
+from autoconfig.directory.lookup import LOOKUP_RESULTS
 from autoconfig.domains.registry import Registry
 
 if TYPE_CHECKING:
@@ -35,6 +37,9 @@ MX_RESULTS = ("hit", "miss", "failure")
 # Request durations: a prerendered document takes about a millisecond, an MX lookup
 # up to AUTOCONFIG_DNS_TIMEOUT (2 s by default).
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Directory lookups: a few milliseconds on a LAN, at most AUTOCONFIG_LDAP_TIMEOUT (2 s).
+DIRECTORY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+CACHE_RESULTS = ("hit", "miss")
 
 
 def status_class(status: int) -> str:
@@ -103,10 +108,35 @@ class Metrics:
             "autoconfig_mx_lookups", "MX lookups for hosted domains: cache hits, DNS answers"
             " (misses) and DNS failures", ["result"], registry=registry,
         )
+        self.directory_lookups = Counter(
+            "autoconfig_directory_lookups", "Per-user directory lookups, by result (found,"
+            " not_found, ambiguous, misconfigured, backed_off, failed)",
+            ["result"], registry=registry,
+        )
+        self.directory_cache = Counter(
+            "autoconfig_directory_cache", "Directory lookups answered from the worker's cache"
+            " (hit) or not (miss)", ["result"], registry=registry,
+        )
+        self.directory_errors = Counter(
+            "autoconfig_directory_errors", "Directory failures, by kind (connection, tls,"
+            " timeout, bind: the endpoint's; configuration: one domain file's search)",
+            ["kind"], registry=registry,
+        )
+        self.directory_seconds = Histogram(
+            "autoconfig_directory_lookup_seconds", "Time of the lookups that asked the"
+            " directory (bounded by AUTOCONFIG_LDAP_TIMEOUT)",
+            buckets=DIRECTORY_BUCKETS, registry=registry,
+        )
         for result in RELOAD_RESULTS:  # every series exists from the start, at 0
             self.reloads.labels(result)
         for result in MX_RESULTS:
             self.mx_lookups.labels(result)
+        for result in LOOKUP_RESULTS:
+            self.directory_lookups.labels(result)
+        for result in CACHE_RESULTS:
+            self.directory_cache.labels(result)
+        for kind in Kind:
+            self.directory_errors.labels(kind.value)
 
     def request_done(self, family: str, status: int, seconds: float) -> None:
         """Count one answered request of ``family`` (the labelled series are looked up
@@ -138,6 +168,17 @@ class Metrics:
     def mx_lookup(self, result: str) -> None:
         """One MX lookup: ``hit``, ``miss`` or ``failure``."""
         self.mx_lookups.labels(result).inc()
+
+    def directory_lookup(self, result: str, cached: bool, seconds: float | None) -> None:
+        """One directory lookup (``directory.lookup.Observer``)."""
+        self.directory_lookups.labels(result).inc()
+        self.directory_cache.labels("hit" if cached else "miss").inc()
+        if seconds is not None:
+            self.directory_seconds.observe(seconds)
+
+    def directory_error(self, kind: str) -> None:
+        """One directory failure, by kind (``directory.failures.Kind``)."""
+        self.directory_errors.labels(kind).inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format for a scrape, summed over the workers in multiprocess mode."""

@@ -2,6 +2,11 @@
 
 ``/healthz`` (liveness) touches nothing but the process, so an orchestrator restarts a
 replica only when it is stuck, never for a domain-file problem a restart would not fix.
+With a directory configured its body also says whether this worker finds the directory
+answering, and from a minute on that it has been failing; the status stays 200 and
+readiness green, since the answers go on with the domain files' templates and taking
+replicas out would not bring the directory back. Only the failure's kind is shown,
+never the directory's address or error text (the path is public).
 ``/readyz`` (readiness) answers 200 only with a loaded configuration that serves at least
 one domain, and says which load it is. ``/metrics`` is Prometheus' text format for a
 scraper on the private network (the shipped nginx config refuses the path).
@@ -14,6 +19,8 @@ from http import HTTPStatus
 
 from autoconfig.answers.request import Answer, Ask
 from autoconfig.answers.services import Services
+from autoconfig.directory import Directory
+from autoconfig.directory.health import LONG_OUTAGE
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -26,10 +33,26 @@ def _json(code: int, **fields: object) -> Answer:
 def healthz(ask: Ask, services: Services) -> Answer:
     """How much is being served; no per-domain detail (that is the CLI's job)."""
     registry = services.store.snapshot.registry
+    fields: dict[str, object] = {}
+    if services.directory is not None:
+        fields["directory"] = _directory(services.directory)
     return _json(
         HTTPStatus.OK, status="ok", domains=len(registry.by_domain),
-        files=len(registry.files), errors=len(registry.errors),
+        files=len(registry.files), errors=len(registry.errors), **fields,
     )
+
+
+def _directory(directory: Directory) -> dict[str, object]:
+    """``{"status": "answering"}``, or how long (whole seconds) and of which kind the
+    failure is: ``failing``, and ``failing for more than a minute`` from then on."""
+    status = directory.status()
+    if status.kind is None:
+        return {"status": "answering"}
+    long = status.failing_for >= LONG_OUTAGE
+    return {
+        "status": "failing for more than a minute" if long else "failing",
+        "seconds": int(status.failing_for), "kind": status.kind,
+    }
 
 
 def readyz(ask: Ask, services: Services) -> Answer:

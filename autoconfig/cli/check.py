@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from autoconfig.cli.common import default_domains_dir, domains_option
+from autoconfig.cli.directory import directory_findings, online_findings
 from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.cache_writer import cache_entries, snapshot_differs
 from autoconfig.domains.load import display_path
@@ -21,7 +22,11 @@ from autoconfig.settings import Settings, SettingsError
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
 @domains_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
-def check(directory: Path | None, domains_dir: Path | None, strict: bool) -> None:
+@click.option(
+    "--online", is_flag=True,
+    help="Also bind to the directory (AUTOCONFIG_LDAP_*) and read every directory base.",
+)
+def check(directory: Path | None, domains_dir: Path | None, strict: bool, online: bool) -> None:
     """Validate every domain file in DIRECTORY; print every error and warning.
 
     Errors name the file, line and key, what was expected and what was found. Warnings
@@ -40,16 +45,24 @@ def check(directory: Path | None, domains_dir: Path | None, strict: bool) -> Non
     finally:
         if cache_writer is not None:  # written meanwhile, on the other core
             os.waitpid(cache_writer, 0)
-    for finding in registry.errors:
+    about_directory = directory_findings(registry)
+    if online:
+        try:
+            about_directory += online_findings(registry)
+        except SettingsError as error:
+            raise click.ClickException(str(error)) from None
+    errors = [*registry.errors, *(f for f in about_directory if f.severity == "error")]
+    warnings += [f for f in about_directory if f.severity != "error"]
+    for finding in errors:
         click.echo(str(finding))
     for finding in warnings:
         click.echo(str(finding))
     files = len({f.path for f in registry.files} | {e.file for e in registry.errors})
     click.echo(
         f"{display_path(directory)}: {files} files, {len(registry.by_domain)} domains served,"
-        f" {len(registry.errors)} errors, {len(warnings)} warnings"
+        f" {len(errors)} errors, {len(warnings)} warnings"
     )
-    if registry.errors or not registry.by_domain or (strict and warnings):
+    if errors or not registry.by_domain or (strict and warnings):
         raise SystemExit(1)
 
 

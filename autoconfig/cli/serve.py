@@ -13,6 +13,7 @@ import click
 
 from autoconfig.answers.metrics import MULTIPROCESS_VARIABLE
 from autoconfig.cli.common import domains_option
+from autoconfig.cli.directory import bind_test_at_start
 from autoconfig.domains.registry import NoValidDomainsError
 from autoconfig.server.app import create_app
 from autoconfig.server.application import GunicornSettingsError, PreloadedApplication, read_settings
@@ -73,6 +74,7 @@ def serve(bind: str | None, workers: int | None, domains_dir: Path | None) -> No
             app = create_app(settings)
         except START_ERRORS as error:
             raise click.ClickException(str(error)) from None
+        bind_test_at_start(app.services.directory, app.store.snapshot.registry)
         sys.stdout.flush()
         PreloadedApplication(app, gunicorn_options(settings, bind, workers)).run()
     finally:

@@ -6,6 +6,11 @@ see the directory, only the login name it gave. ldap3 is an optional dependency
 configured.
 """
 
-from autoconfig.directory.lookup import Directory, Person, directory_from_settings
+from autoconfig.directory.lookup import Directory, DirectoryStatus, directory_from_settings
+from autoconfig.directory.personal import UserConfig, personalize
+from autoconfig.directory.search import Person
 
-__all__ = ["Directory", "Person", "directory_from_settings"]
+__all__ = [
+    "Directory", "DirectoryStatus", "Person", "UserConfig", "directory_from_settings",
+    "personalize",
+]

@@ -13,12 +13,14 @@ addresses included) with the optional CA file.
 from __future__ import annotations
 
 import math
+import os
 import queue
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from autoconfig.directory.failures import DirectoryFailure, opening_failure, search_failure
 from autoconfig.settings import LdapSettings, SettingsError
 
 MISSING_EXTRA = (
@@ -55,19 +57,23 @@ class ConnectionPool:
     """Up to ``pool_size`` bound connections kept open; one per concurrent lookup.
 
     A connection that failed in any way is closed, not returned, so the next lookup
-    starts from a fresh connect, TLS handshake and bind.
+    starts from a fresh connect, TLS handshake and bind. Idle connections belong to the
+    process that opened them: a forked worker starts with none, never sharing its
+    master's TLS session.
     """
 
     def __init__(self, settings: LdapSettings) -> None:
         self._ldap3 = import_ldap3()
         self._settings = settings
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=settings.pool_size)
+        self._pid = os.getpid()
         context = ssl.create_default_context(
             cafile=str(settings.ca_file) if settings.ca_file else None
         )
         self._tls = _verified_tls(self._ldap3, context, settings.host)
 
     def _connect(self) -> Any:
+        """A new bound connection, or a ``DirectoryFailure`` saying which step failed."""
         settings = self._settings
         # A new Server each time: ldap3's Server marks an address that refused a
         # connection as unusable ("invalid server address") and never tries it again.
@@ -89,45 +95,92 @@ class ConnectionPool:
             # whole seconds: ldap3 packs it into SO_RCVTIMEO as an integer
             receive_timeout=max(1, math.ceil(settings.timeout)),
         )
+        step = "connect"
         try:
             connection.open()
             if not settings.use_ssl:
+                step = "starttls"
                 connection.start_tls()
+            step = "bind"
             connection.bind()
-        except Exception:
+        except Exception as error:
             _close(connection)
-            raise
+            raise opening_failure(self._ldap3, error, step) from None
         return connection
+
+    def _own_idle(self) -> queue.LifoQueue[Any]:
+        """The idle connections of this process (none right after a fork)."""
+        if self._pid != os.getpid():
+            self._idle = queue.LifoQueue(maxsize=self._settings.pool_size)
+            self._pid = os.getpid()
+        return self._idle
 
     @contextmanager
     def connection(self, *, fresh: bool = False) -> Iterator[Any]:
         """A bound connection for one search (``fresh``: a new one, not a pooled one);
-        back to the pool only if all went well."""
+        back to the pool only if all went well. A search failure that is one file's
+        (``DirectoryFailure`` of kind configuration) leaves the connection usable."""
+        idle = self._own_idle()
         try:
             if fresh:
                 raise queue.Empty
-            connection = self._idle.get_nowait()
+            connection = idle.get_nowait()
         except queue.Empty:
             connection = self._connect()
         try:
             yield connection
-        except Exception:
+        except DirectoryFailure as failure:
+            if failure.endpoint:
+                _close(connection)
+            else:
+                self._put_back(idle, connection)
+            raise
+        except BaseException:
             _close(connection)
             raise
+        self._put_back(idle, connection)
+
+    @staticmethod
+    def _put_back(idle: queue.LifoQueue[Any], connection: Any) -> None:
         try:
-            self._idle.put_nowait(connection)
+            idle.put_nowait(connection)
         except queue.Full:
             _close(connection)
 
     def has_idle(self) -> bool:
         """Whether the next ``connection()`` is likely a pooled one (one opened earlier)."""
-        return not self._idle.empty()
+        return not self._own_idle().empty()
+
+    def try_bind(self, bases: Iterable[str] = ()) -> dict[str, str]:
+        """Connect, secure and bind once, on a connection that is closed at once (never
+        pooled: ``serve`` calls this in the master, before the workers fork); then read
+        each of ``bases`` itself (a base-scope search, RFC 4511 section 4.5.1.2). What is
+        wrong with each base that fails, by base; a ``DirectoryFailure`` if the endpoint
+        does."""
+        connection = self._connect()
+        problems: dict[str, str] = {}
+        try:
+            for base in bases:
+                try:
+                    connection.search(
+                        base, "(objectClass=*)", search_scope=self._ldap3.BASE,
+                        attributes=["1.1"], size_limit=1,
+                    )
+                except Exception as error:  # classified: the endpoint's or this base's
+                    failure = search_failure(self._ldap3, error)
+                    if failure.endpoint:
+                        raise failure from None
+                    problems[base] = failure.detail
+        finally:
+            _close(connection)
+        return problems
 
     def close(self) -> None:
         """Close every idle connection (tests, shutdown)."""
+        idle = self._own_idle()
         while True:
             try:
-                _close(self._idle.get_nowait())
+                _close(idle.get_nowait())
             except queue.Empty:
                 return
 

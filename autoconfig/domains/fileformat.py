@@ -49,6 +49,7 @@ from autoconfig.domains.records import (
     OAuth2Settings,
     Pop3Options,
     Protocol,
+    Reveal,
     Security,
     Server,
 )
@@ -354,6 +355,12 @@ class DirectoryFile(_Strict):
     login_attribute: Attribute = Field(default="uid", description="Holds the login name.")
     name_attribute: Attribute | None = Field(
         default=None, description="Holds the person's name (e.g. displayName or cn)."
+    )
+    reveal: Reveal = Field(
+        default=Reveal.LOGIN_AND_NAME,
+        description="What answers show of the directory, to anyone who asks for any address:"
+        " login-and-name; login (never the name; a login the template gives anyway is"
+        " not revealed); nothing (every answer is the template). See docs/directory.md.",
     )
 
 

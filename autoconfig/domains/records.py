@@ -6,6 +6,8 @@ and never change afterwards, so requests share them without locks.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -59,13 +61,29 @@ PLACEHOLDER_DOMAIN = "%EMAILDOMAIN%"
 USERNAME_PLACEHOLDERS = (PLACEHOLDER_ADDRESS, PLACEHOLDER_LOCALPART, PLACEHOLDER_DOMAIN)
 
 
-def expand_placeholders(template: str, address: EmailAddress) -> str:
-    """Replace the Thunderbird-style placeholders with parts of ``address``."""
-    return (
-        template.replace(PLACEHOLDER_ADDRESS, str(address))
-        .replace(PLACEHOLDER_LOCALPART, address.local)
-        .replace(PLACEHOLDER_DOMAIN, address.domain)
-    )
+_PLACEHOLDERS = re.compile("|".join(re.escape(p) for p in USERNAME_PLACEHOLDERS))
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def expand_placeholders(
+    template: str, address: EmailAddress, encode: Callable[[str], str] = _as_is
+) -> str:
+    """Replace the Thunderbird-style placeholders with parts of ``address``, each passed
+    through ``encode`` (an LDAP filter's escaping, say).
+
+    One pass over the template: what a placeholder is replaced with is never read again,
+    so an address that contains a placeholder's text (``%EMAILDOMAIN%@example.org``)
+    stays that text instead of being expanded a second time.
+    """
+    parts = {
+        PLACEHOLDER_ADDRESS: str(address),
+        PLACEHOLDER_LOCALPART: address.local,
+        PLACEHOLDER_DOMAIN: address.domain,
+    }
+    return _PLACEHOLDERS.sub(lambda match: encode(parts[match.group()]), template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +106,9 @@ class Server:
     auth: tuple[Auth, ...]
     username: str | None  # None: no login (an outgoing server with auth none only)
     pop3: Pop3Options | None = None
+    # True when ``username`` is one user's login name from the directory: text to send
+    # as it is, even if it happens to contain a placeholder's letters.
+    username_is_literal: bool = False
 
     def host_for(self, address: EmailAddress) -> str:
         """The host name with ``%EMAILDOMAIN%`` filled in for this address."""
@@ -95,14 +116,14 @@ class Server:
 
     def username_for(self, address: EmailAddress) -> str | None:
         """The login name this address uses on this server (None: it logs in with none)."""
-        if self.username is None:
-            return None
+        if self.username is None or self.username_is_literal:
+            return self.username
         return expand_placeholders(self.username, address)
 
     @property
     def username_depends_on_address(self) -> bool:
         """True when the login name differs from user to user."""
-        if self.username is None:
+        if self.username is None or self.username_is_literal:
             return False
         return any(p in self.username for p in USERNAME_PLACEHOLDERS)
 
@@ -112,6 +133,18 @@ class Server:
         if self.protocol is Protocol.SMTP and self.security is not Security.TLS:
             return self.port in (587, 25)
         return STANDARD_PORTS[(self.protocol, self.security)] == self.port
+
+
+class Reveal(StrEnum):
+    """What answers to clients may show of what the directory holds (docs/directory.md).
+
+    Anyone may ask for any address, so whatever differs between the answer for a known
+    address and for an unknown one tells the asker that the mailbox exists.
+    """
+
+    LOGIN_AND_NAME = "login-and-name"  # the login name and the person's name
+    LOGIN = "login"  # the login name only, where it differs from the file's template
+    NOTHING = "nothing"  # the template for everyone: the directory is not asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +159,7 @@ class DirectorySearch:
     filter: str
     login_attribute: str
     name_attribute: str | None = None
+    reveal: Reveal = Reveal.LOGIN_AND_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,18 +221,24 @@ class DomainConfig:
         server's, since groupware servers such as Gromox and SOGo share one login."""
         return self.incoming[0].username or PLACEHOLDER_ADDRESS
 
-    def with_login(self, login: str) -> DomainConfig:
-        """This config for one user whose login name the directory gave: every server
-        that takes a login name gets ``login`` (literal, no placeholder left)."""
+    def with_login(self, login: str, address: EmailAddress | None = None) -> DomainConfig:
+        """This config for a user whose login name the directory gave: every server that
+        takes a login name gets ``login`` as literal text. Given the user's ``address``,
+        servers whose template gives that very name already keep the template, so the
+        answer is byte for byte the one an address the directory does not know gets."""
 
         def personal(server: Server) -> Server:
-            return server if server.username is None else replace(server, username=login)
+            if server.username is None:
+                return server
+            if address is not None and server.username_for(address) == login:
+                return server
+            return replace(server, username=login, username_is_literal=True)
 
-        return replace(
-            self,
-            incoming=tuple(personal(s) for s in self.incoming),
-            outgoing=tuple(personal(s) for s in self.outgoing),
-        )
+        incoming = tuple(personal(s) for s in self.incoming)
+        outgoing = tuple(personal(s) for s in self.outgoing)
+        if incoming == self.incoming and outgoing == self.outgoing:
+            return self  # the domain's own record: its prepared answers serve this user
+        return replace(self, incoming=incoming, outgoing=outgoing)
 
     def incoming_of(self, protocol: Protocol) -> tuple[Server, ...]:
         """The incoming servers speaking ``protocol``, in the file's order."""

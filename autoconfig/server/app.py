@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Application:
             settings.dns_nameserver, settings.dns_timeout, settings.mx_cache_size,
             on_lookup=metrics.mx_lookup,
         ),
-        directory=directory_from_settings(settings.ldap),  # LDAP, optional
+        directory=directory_from_settings(settings.ldap, observer=metrics),  # LDAP, optional
         signer=signer_from_settings(settings),  # certificate and key checked once
     )
     front = Front(services, create_page_app(services))  # the page checks its templates

@@ -118,6 +118,8 @@ def _describe_type(schema: dict[str, Any], node: dict[str, Any]) -> str:
             words.append("a list of them")
         elif "enum" in branch:
             words.append(" | ".join(f"`{value}`" for value in branch["enum"]))
+        elif "$ref" in branch and "enum" in _resolve(schema, branch):
+            words.append(" | ".join(f"`{value}`" for value in _resolve(schema, branch)["enum"]))
         elif "$ref" in branch:
             words.append("mapping (below)")
         elif branch.get("type") == "array":
@@ -166,7 +168,7 @@ def _key_rows(schema: dict[str, Any], model: dict[str, Any], prefix: str) -> lis
                     f" {_prose(meaning)} |")
         for branch in _branches(node):
             target = branch.get("items", branch) if branch.get("type") == "array" else branch
-            if "$ref" in target:
+            if "$ref" in target and "properties" in _resolve(schema, target):  # not an enum
                 suffix = "[]." if branch.get("type") == "array" else "."
                 nested.append((f"{path}{suffix}", _resolve(schema, target)))
     for nested_prefix, nested_model in nested:
