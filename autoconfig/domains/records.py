@@ -78,11 +78,16 @@ def expand_placeholders(
     so an address that contains a placeholder's text (``%EMAILDOMAIN%@example.org``)
     stays that text instead of being expanded a second time.
     """
+    if "%" not in template:  # a literal login, a host without %EMAILDOMAIN%
+        return template
     parts = {
         PLACEHOLDER_ADDRESS: str(address),
         PLACEHOLDER_LOCALPART: address.local,
         PLACEHOLDER_DOMAIN: address.domain,
     }
+    whole = parts.get(template)  # the usual login template is one placeholder alone
+    if whole is not None:
+        return encode(whole)
     return _PLACEHOLDERS.sub(lambda match: encode(parts[match.group()]), template)
 
 
