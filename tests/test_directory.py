@@ -28,7 +28,7 @@ from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE
 from autoconfig.settings import Settings, SettingsError
 from tests.support.apple_schema import profile_problems
 from tests.support.cli import run_cli
-from tests.support.directory import PEOPLE, RunningDirectory, run_directory
+from tests.support.directory import PEOPLE, UNNAMED_ADDRESS, RunningDirectory, run_directory
 from tests.support.http import Reply, request
 from tests.support.nginx import RunningNginx, https_request, run_nginx
 from tests.support.paths import TEST_DATA
@@ -136,8 +136,8 @@ def test_tls_is_verified_against_the_ca_and_the_host_name(
 ) -> None:
     other_ca = make_pki(tmp_path / "other", ["ldap.uni.example"]).ca
     assert lookup(directory, "jane.doe@uni.example", AUTOCONFIG_LDAP_CA_FILE=str(other_ca)) is None
-    # the certificate names ldap.uni.example and 127.0.0.1, not localhost
-    url = f"ldap://localhost:{directory.port}"
+    # the certificate names ldap.uni.example and 127.0.0.1, not 127.0.0.2
+    url = f"ldap://{UNNAMED_ADDRESS}:{directory.unnamed_port}"
     assert lookup(directory, "jane.doe@uni.example", AUTOCONFIG_LDAP_URL=url) is None
     assert lookup(directory, "jane.doe@uni.example") == Person("jdoe", "Jane Doe")
 
