@@ -34,6 +34,7 @@ from pydantic_settings import (
 )
 
 from autoconfig.address import AddressError, normalize_domain
+from autoconfig.distribution import LDAP_EXTRA
 from autoconfig.dns.nameserver import parse_nameserver
 from autoconfig.domains.cache import default_cache_dir
 from autoconfig.proxy import Network, parse_networks
@@ -200,7 +201,7 @@ class Settings(BaseSettings):
     # directory (LDAP)"); nothing is asked while ldap_url is unset.
     ldap_url: str | None = setting(
         None, "`ldaps://HOST[:PORT]`, or `ldap://HOST[:PORT]` (then StartTLS), of the directory"
-        " that domain files with `directory:` ask for login names; needs `autoconfig[ldap]`",
+        f" that domain files with `directory:` ask for login names; needs `{LDAP_EXTRA}`",
         "ldaps://HOST[:PORT] or ldap://HOST[:PORT]", shown="unset (no directory)",
     )
     ldap_ca_file: Path | None = setting(

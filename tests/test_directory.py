@@ -238,7 +238,7 @@ def test_settings_command_lists_the_directory_with_the_password_masked() -> None
 def test_without_the_extra_a_configured_directory_is_refused_in_one_line(
     directory: RunningDirectory,
 ) -> None:
-    # ldap3 missing, as on an install without autoconfig[ldap]: an import that fails
+    # ldap3 missing, as on an install without mail-autoconfig[ldap]: an import that fails
     code = (
         "import sys; sys.modules['ldap3'] = None\n"
         "from autoconfig.cli import main\n"
@@ -251,7 +251,7 @@ def test_without_the_extra_a_configured_directory_is_refused_in_one_line(
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         "Error: AUTOCONFIG_LDAP_URL is set, but LDAP support is not installed:"
-        " pip install 'autoconfig[ldap]'"
+        " pip install 'mail-autoconfig[ldap]'"
     )
 
 

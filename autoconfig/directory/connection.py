@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from autoconfig.distribution import LDAP_EXTRA
 from autoconfig.settings import LdapSettings, SettingsError
 
 MISSING_EXTRA = (
     "AUTOCONFIG_LDAP_URL is set, but LDAP support is not installed:"
-    " pip install 'autoconfig[ldap]'"
+    f" pip install '{LDAP_EXTRA}'"
 )
 
 
