@@ -32,9 +32,9 @@ def check(directory: Path | None, domains_dir: Path | None, strict: bool) -> Non
     finally:
         if cache_writer is not None:  # written meanwhile, on the other core
             os.waitpid(cache_writer, 0)
-    for finding in registry.errors:
-        click.echo(str(finding))
-    for finding in warnings:
+    # file by file, top to bottom, as an admin fixes them (a file's errors come from
+    # several steps: YAML, the format, other files)
+    for finding in sorted([*registry.errors, *warnings], key=lambda f: (f.file, f.line or 0)):
         click.echo(str(finding))
     files = len({f.path for f in registry.files} | {e.file for e in registry.errors})
     click.echo(
