@@ -241,6 +241,9 @@ def test_workers_share_the_domains_with_the_master_instead_of_copying_them(
         assert wait_for(lambda: b"Customer Seven" in request(server.base, customer_query(7)).body)
         for i in range(0, 10_000, 50):
             assert request(server.base, customer_query(i)).status == 200
+        # the reload replaced the workers: the old ones may still be exiting (their memory
+        # already gone) until the master has reaped them
+        assert wait_for(lambda: len(workers_of(server)) == 2, timeout=30)
         workers = workers_of(server)
         private = [memory_kib(pid, "Private_Dirty") for pid in workers]
         shared = [memory_kib(pid, "Shared_Dirty") for pid in workers]
