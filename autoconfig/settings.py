@@ -41,6 +41,7 @@ from autoconfig.address import (
     parse_nameserver,
     parse_networks,
 )
+from autoconfig.distribution import LDAP_EXTRA
 
 PREFIX = "AUTOCONFIG_"
 DEFAULT_DOMAINS_DIR = Path("domains")
@@ -212,7 +213,7 @@ class Settings(BaseSettings):
     # directory"); nothing is asked while ldap_url is unset.
     ldap_url: str | None = setting(
         None, "`ldaps://HOST[:PORT]`, or `ldap://HOST[:PORT]` (then StartTLS), of the directory"
-        " that domain files with `directory:` ask for login names; needs `autoconfig[ldap]`",
+        f" that domain files with `directory:` ask for login names; needs `{LDAP_EXTRA}`",
         "ldaps://HOST[:PORT] or ldap://HOST[:PORT]", shown="unset (no directory)",
     )
     ldap_ca_file: Path | None = setting(

@@ -57,7 +57,9 @@ EXAMPLE_COM_ALICE = [
 # domains/example.org.yaml: STARTTLS only, login names without the domain.
 EXAMPLE_ORG_BOB = [
     ("IMAP", "imap.example.org", "143", "bob", "on", "TLS"),
+    ("IMAP", "imap.example.org", "993", "bob@example.org", "on", "SSL"),
     ("SMTP", "smtp.example.org", "587", "bob", "on", "TLS"),
+    ("SMTP", "smtp.example.org", "465", "bob@example.org", "on", "SSL"),
 ]
 
 
@@ -151,7 +153,8 @@ def test_exchangelib_reads_the_settings(bundled_server: RunningServer) -> None:
     [
         ("alice@example.com", [("imap", 993, SOCKET_SSL), ("pop3", 995, SOCKET_SSL)],
          [("smtp", 465, SOCKET_SSL), ("smtp", 587, SOCKET_STARTTLS)]),
-        ("bob@example.org", [("imap", 143, SOCKET_STARTTLS)], [("smtp", 587, SOCKET_STARTTLS)]),
+        ("bob@example.org", [("imap", 143, SOCKET_STARTTLS), ("imap", 993, SOCKET_SSL)],
+         [("smtp", 587, SOCKET_STARTTLS), ("smtp", 465, SOCKET_SSL)]),
     ],
 )
 def test_thunderbird_reads_the_settings(
@@ -171,8 +174,11 @@ def test_thunderbird_reads_the_settings(
     assert result.action == "settings"
     assert [(s.type, s.port, s.socket_type) for s in result.incoming] == incoming
     assert [(s.type, s.port, s.socket_type) for s in result.outgoing] == outgoing
-    login = address if address.endswith("example.com") else address.partition("@")[0]
-    assert {s.username for s in (*result.incoming, *result.outgoing)} == {login}
+    # example.org: the local part on its STARTTLS servers, the address on the others
+    local = address.endswith("example.org")
+    logins = [address.partition("@")[0] if local and s.socket_type == SOCKET_STARTTLS
+              else address for s in (*result.incoming, *result.outgoing)]
+    assert [s.username for s in (*result.incoming, *result.outgoing)] == logins
     assert {s.auth for s in (*result.incoming, *result.outgoing)} == {"passwordCleartext"}
 
 
@@ -180,7 +186,7 @@ def test_starttls_comes_out_as_ssl_on_encryption_tls(bundled_server: RunningServ
     document = xml(post(bundled_server, outlook_request("bob@example.org")))
     assert protocols(document) == EXAMPLE_ORG_BOB
     # example.org prefers password-encrypted (CRAM-MD5), which is not Outlook's SPA.
-    assert document.xpath("//r:SPA/text()", namespaces=NS) == ["off", "off"]
+    assert document.xpath("//r:SPA/text()", namespaces=NS) == ["off"] * 4
 
 
 @pytest.mark.parametrize(

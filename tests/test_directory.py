@@ -28,7 +28,7 @@ from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE
 from autoconfig.settings import Settings, SettingsError
 from tests.support.apple_schema import profile_problems
 from tests.support.cli import run_cli
-from tests.support.directory import PEOPLE, RunningDirectory, run_directory
+from tests.support.directory import PEOPLE, UNNAMED_ADDRESS, RunningDirectory, run_directory
 from tests.support.http import Reply, request
 from tests.support.nginx import RunningNginx, https_request, run_nginx
 from tests.support.paths import TEST_DATA
@@ -136,8 +136,8 @@ def test_tls_is_verified_against_the_ca_and_the_host_name(
 ) -> None:
     other_ca = make_pki(tmp_path / "other", ["ldap.uni.example"]).ca
     assert lookup(directory, "jane.doe@uni.example", AUTOCONFIG_LDAP_CA_FILE=str(other_ca)) is None
-    # the certificate names ldap.uni.example and 127.0.0.1, not localhost
-    url = f"ldap://localhost:{directory.port}"
+    # the certificate names ldap.uni.example and 127.0.0.1, not 127.0.0.2
+    url = f"ldap://{UNNAMED_ADDRESS}:{directory.unnamed_port}"
     assert lookup(directory, "jane.doe@uni.example", AUTOCONFIG_LDAP_URL=url) is None
     assert lookup(directory, "jane.doe@uni.example") == Person("jdoe", "Jane Doe")
 
@@ -238,7 +238,7 @@ def test_settings_command_lists_the_directory_with_the_password_masked() -> None
 def test_without_the_extra_a_configured_directory_is_refused_in_one_line(
     directory: RunningDirectory,
 ) -> None:
-    # ldap3 missing, as on an install without autoconfig[ldap]: an import that fails
+    # ldap3 missing, as on an install without mail-autoconfig[ldap]: an import that fails
     code = (
         "import sys; sys.modules['ldap3'] = None\n"
         "from autoconfig.cli import main\n"
@@ -251,7 +251,7 @@ def test_without_the_extra_a_configured_directory_is_refused_in_one_line(
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         "Error: AUTOCONFIG_LDAP_URL is set, but LDAP support is not installed:"
-        " pip install 'autoconfig[ldap]'"
+        " pip install 'mail-autoconfig[ldap]'"
     )
 
 

@@ -62,11 +62,14 @@ def test_records_of_a_provider_with_imap_pop3_and_both_submission_ports() -> Non
 
 
 def test_services_not_offered_get_the_dot_target() -> None:
-    targets = srv_targets(bundled("example.org"), "example.org")  # STARTTLS only
-    for label in ("_submissions._tcp", "_imaps._tcp", "_pop3s._tcp", "_pop3._tcp"):
+    targets = srv_targets(bundled("example.org"), "example.org")  # IMAP and SMTP, no POP3
+    for label in ("_pop3s._tcp", "_pop3._tcp"):
         assert [t.rdata() for t in targets[label]] == ["0 0 0 ."], label
-    assert [t.rdata() for t in targets["_imap._tcp"]] == ["0 1 143 imap.example.org."]
-    assert [t.rdata() for t in targets["_submission._tcp"]] == ["0 1 587 smtp.example.org."]
+    # implicit TLS first (RFC 8314), although the file lists STARTTLS first
+    assert [t.rdata() for t in targets["_imaps._tcp"]] == ["0 1 993 imap.example.org."]
+    assert [t.rdata() for t in targets["_imap._tcp"]] == ["1 1 143 imap.example.org."]
+    assert [t.rdata() for t in targets["_submissions._tcp"]] == ["0 1 465 smtp.example.org."]
+    assert [t.rdata() for t in targets["_submission._tcp"]] == ["1 1 587 smtp.example.org."]
 
 
 def _server(protocol: Protocol, security: Security, port: int) -> Server:

@@ -50,10 +50,11 @@ def test_idn_and_aliases_are_registry_keys() -> None:
     assert registry.lookup("bücher.example") is None  # callers normalise first
 
 
-def test_check_accepts_the_bundled_domains() -> None:
-    result = run_cli("check", "domains")
+def test_the_bundled_domains_pass_check_strict() -> None:
+    """They are what a new admin copies: no error, and no warning either."""
+    result = run_cli("check", "--strict", "domains")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 errors" in result.stdout
+    assert result.stdout == "domains: 4 files, 6 domains served, 0 errors, 0 warnings\n"
 
 
 def test_check_reports_every_error_with_file_line_path_expected_and_found() -> None:
@@ -64,17 +65,18 @@ def test_check_reports_every_error_with_file_line_path_expected_and_found() -> N
     assert lines == [
         f"{broken}/good.example.yaml:2: domains[1]: 'shared.example' is already served by"
         f" {broken}/clash.example.yaml; this file is not loaded",
-        f"{broken}/missing.example.yaml:4: incoming[0].host: required key is missing",
         f"{broken}/missing.example.yaml:1: outgoing: required key is missing",
-        f"{broken}/syntax.example.yml:3: YAML syntax error: while parsing a flow sequence"
-        " did not find expected ',' or ']'",
+        f"{broken}/missing.example.yaml:4: incoming[0].host: required key is missing",
+        f"{broken}/syntax.example.yml:2: the [ list that starts on this line is not closed"
+        " with ] (or a comma is missing between its items)",
         f"{broken}/typo.example.yaml:12: incoming[1].security: expected one of tls, starttls,"
-        " none; got 'ssl '",
+        " none; got 'ssl '; did you mean 'ssl'?",
         f"{broken}/typo.example.yaml:13: incoming[1].secruity: unknown key;"
         " did you mean 'security'?",
         f"{broken}/typo.example.yaml:17: outgoing[0].port: expected a whole number; got '587'",
         f"{broken}/typo.example.yaml:19: outgoing[0].auth[1]: expected one of password,"
-        " password-encrypted, ntlm, gssapi, oauth2, client-cert, none; got 'pasword'",
+        " password-encrypted, ntlm, gssapi, oauth2, client-cert, none; got 'pasword';"
+        " did you mean 'password'?",
         f"{broken}: 5 files, 2 domains served, 8 errors, 0 warnings",
     ]
 
@@ -200,5 +202,119 @@ def test_yaml_alias_bombs_and_deep_nesting_are_refused_quickly(tmp_path: Path) -
     assert time.monotonic() - started < 5
     assert "expands further (YAML aliases?)" in str(bomb_errors[0])
     assert [str(e) for e in deep_errors] == [
-        "deep.yaml:1: YAML syntax error: while increasing flow level exceeded maximum nesting depth"
+        "deep.yaml:1: brackets nested too deeply to be a domain file"
+    ]
+
+
+# --- a first domain file: the mistakes of the first hour, in plain words -----------------
+
+FIRST = (
+    "name: First Mail\n"                    # 1
+    "domains: [first.example]\n"            # 2
+    "incoming:\n"                           # 3
+    "  - protocol: imap\n"                  # 4
+    "    host: imap.first.example\n"        # 5
+    "    security: tls\n"                   # 6
+    "    auth: password\n"                  # 7
+    "outgoing:\n"                           # 8
+    "  - host: smtp.first.example\n"        # 9
+    "    security: tls\n"                   # 10
+)
+COMMENT = (
+    "empty, because YAML reads an unquoted # as the start of a comment; put the value in quotes"
+)
+INDENTATION = (
+    "this line is indented differently from the lines above it: keys and list items of one"
+    " level must start in the same column"
+)
+
+
+def check_first(tmp_path: Path, text: str) -> list[str]:
+    """What `autoconfig check` prints about one file (without the summary line)."""
+    (tmp_path / "first.yaml").write_text(text)
+    result = run_cli("check", str(tmp_path))
+    assert result.returncode == 0 if "0 errors" in result.stdout else 1
+    shown = f"{tmp_path}/"
+    return [line.removeprefix(shown) for line in result.stdout.splitlines()[:-1]]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "printed"),
+    [
+        # a colour or a name that YAML read as a comment
+        ("outgoing:\n", "accent_color: #ff0000\noutgoing:\n",
+         [f"first.yaml:8: accent_color: {COMMENT}: accent_color: '#ff0000'"]),
+        ("name: First Mail", "name: #1 Mail",
+         [f"first.yaml:1: name: {COMMENT}: name: '#1 Mail'"]),
+        ("  - host: smtp.first.example\n", "  - host: smtp.first.example\n    username: #team's\n",
+         [f"first.yaml:10: outgoing[0].username: {COMMENT}: username: \"#team's\""]),
+        # the words of the format in another case, or misspelt
+        ("security: tls\n    auth", "security: SSL\n    auth",
+         ["first.yaml:6: incoming[0].security: expected one of tls, starttls, none; got 'SSL';"
+          " did you mean 'ssl'?"]),
+        ("security: tls\n    auth", "security: STARTTLS\n    auth",
+         ["first.yaml:6: incoming[0].security: expected one of tls, starttls, none;"
+          " got 'STARTTLS'; did you mean 'starttls'?"]),
+        ("auth: password", "auth: [Password, OAuth2]",
+         ["first.yaml:7: incoming[0].auth[0]: expected one of password, password-encrypted,"
+          " ntlm, gssapi, oauth2, client-cert, none; got 'Password'; did you mean 'password'?",
+          "first.yaml:7: incoming[0].auth[1]: expected one of password, password-encrypted,"
+          " ntlm, gssapi, oauth2, client-cert, none; got 'OAuth2'; did you mean 'oauth2'?"]),
+        ("security: tls\n    auth", "security: startls\n    auth",
+         ["first.yaml:6: incoming[0].security: expected one of tls, starttls, none;"
+          " got 'startls'; did you mean 'starttls'?"]),
+        # YAML syntax: tabs, indentation, colons, quotes, brackets
+        ("  - protocol: imap", "\t- protocol: imap",
+         ["first.yaml:4: indented with a tab: YAML indents with spaces only; replace the tab"
+          " with spaces"]),
+        ("    security: tls\n    auth", "     security: tls\n    auth",
+         ["first.yaml:6: a second colon on this line: either it is indented further than the"
+          " key above it (keys of one level start in the same column), or a value contains"
+          " ': ' and needs quotes"]),
+        ("    security: tls\n    auth", "   security: tls\n    auth",
+         [f"first.yaml:6: {INDENTATION}"]),
+        ("outgoing:\n", " - protocol: pop3\noutgoing:\n", [f"first.yaml:8: {INDENTATION}"]),
+        ("name: First Mail", "name: First: Mail",
+         ["first.yaml:1: a second colon on this line: either it is indented further than the"
+          " key above it (keys of one level start in the same column), or a value contains"
+          " ': ' and needs quotes"]),
+        ("outgoing:", "outgoing", ["first.yaml:8: expected 'key: value' on this line; the colon"
+                                   " after the key is missing"]),
+        ("name: First Mail", "name: 'First Mail",
+         ["first.yaml:1: the quote that opens a value on this line is never closed"]),
+        ("name: First Mail", "name: @first",
+         ["first.yaml:1: a value cannot start with '@'; put the value in quotes"]),
+        ("domains: [first.example]", "domains: [first.example",
+         ["first.yaml:2: the [ list that starts on this line is not closed with ] (or a comma"
+          " is missing between its items)"]),
+    ],
+    ids=["colour", "name", "quote-in-value", "SSL", "STARTTLS", "Password", "startls", "tab",
+         "deeper", "shallower", "list-item", "colon-in-value", "no-colon", "open-quote",
+         "at-sign", "open-bracket"],
+)
+def test_first_hour_mistakes_are_explained_on_their_line(
+    tmp_path: Path, old: str, new: str, printed: list[str]
+) -> None:
+    assert FIRST.count(old) == 1
+    assert check_first(tmp_path, FIRST.replace(old, new)) == printed
+
+
+def test_a_comment_after_a_key_is_still_a_comment(tmp_path: Path) -> None:
+    """``webmail:  # later`` (a blank after #) says null on purpose: no error."""
+    text = FIRST.replace("name: First Mail\n", "name: First Mail\nwebmail:  # later\n")
+    assert check_first(tmp_path, text) == []
+
+
+def test_errors_of_a_file_are_printed_top_to_bottom(tmp_path: Path) -> None:
+    """A value lost to a comment, then the format's errors, in line order."""
+    text = (
+        FIRST.replace("security: tls\n    auth", "security: SSL\n    auth")
+        .replace("name: First Mail", "name: #1 Mail")
+        .replace("  - host: smtp.first.example\n    security", "  - security")
+    )
+    assert check_first(tmp_path, text) == [
+        f"first.yaml:1: name: {COMMENT}: name: '#1 Mail'",
+        "first.yaml:6: incoming[0].security: expected one of tls, starttls, none; got 'SSL';"
+        " did you mean 'ssl'?",
+        "first.yaml:9: outgoing[0].host: required key is missing",
     ]

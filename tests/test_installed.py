@@ -36,6 +36,19 @@ def test_the_installed_package_is_not_the_checkout() -> None:
     assert not package.resolve().is_relative_to(REPO / "autoconfig")
 
 
+def test_the_distribution_is_mail_autoconfig_and_the_command_autoconfig() -> None:
+    """``autoconfig`` on PyPI is another project: we install as ``mail-autoconfig``."""
+    venv = installed_venv()
+    metadata = next((venv / "lib" / PY / "site-packages").glob("mail_autoconfig-*.dist-info"))
+    assert "Name: mail-autoconfig\n" in (metadata / "METADATA").read_text()
+    assert not list((venv / "lib" / PY / "site-packages").glob("autoconfig-*.dist-info"))
+    result = subprocess.run(
+        [str(venv / "bin" / "autoconfig"), "--version"],
+        capture_output=True, text=True, timeout=60, check=True, cwd=decoy_directory(),
+    )
+    assert result.stdout == "autoconfig, version 0.1.0\n"
+
+
 def test_the_wheel_carries_every_template_byte_for_byte() -> None:
     package = installed_package(installed_venv())
     shipped = sorted(p.relative_to(REPO / "templates") for p in (REPO / "templates").rglob("*")

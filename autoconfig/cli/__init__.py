@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from autoconfig import distribution
 from autoconfig.cli.check import check
 from autoconfig.cli.dns import dns
 from autoconfig.cli.docs import docs
@@ -21,7 +22,7 @@ from autoconfig.cli.settings import settings_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="autoconfig")
+@click.version_option(package_name=distribution.NAME)
 def main() -> None:
     """Serve and check mail-client autoconfiguration from domain files."""
 

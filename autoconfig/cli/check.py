@@ -53,9 +53,9 @@ def check(directory: Path | None, domains_dir: Path | None, strict: bool, online
             raise click.ClickException(str(error)) from None
     errors = [*registry.errors, *(f for f in about_directory if f.severity == "error")]
     warnings += [f for f in about_directory if f.severity != "error"]
-    for finding in errors:
-        click.echo(str(finding))
-    for finding in warnings:
+    # file by file, top to bottom, as an admin fixes them (a file's errors come from
+    # several steps: YAML, the format, other files)
+    for finding in sorted([*errors, *warnings], key=lambda f: (f.file, f.line or 0)):
         click.echo(str(finding))
     files = len({f.path for f in registry.files} | {e.file for e in registry.errors})
     click.echo(

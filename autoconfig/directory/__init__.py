@@ -2,7 +2,7 @@
 
 The answers ask ``Directory.find`` (through ``autoconfig.answers.lookup``); renderers never
 see the directory, only the login name it gave. ldap3 is an optional dependency
-(``pip install 'autoconfig[ldap]'``): nothing here imports it until a directory is
+(``pip install 'mail-autoconfig[ldap]'``): nothing here imports it until a directory is
 configured.
 """
 

@@ -21,11 +21,12 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from autoconfig.directory.failures import DirectoryFailure, opening_failure, search_failure
+from autoconfig.distribution import LDAP_EXTRA
 from autoconfig.settings import LdapSettings, SettingsError
 
 MISSING_EXTRA = (
     "AUTOCONFIG_LDAP_URL is set, but LDAP support is not installed:"
-    " pip install 'autoconfig[ldap]'"
+    f" pip install '{LDAP_EXTRA}'"
 )
 
 

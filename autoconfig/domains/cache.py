@@ -22,10 +22,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from autoconfig.distribution import installed_version
 from autoconfig.domains import records
 from autoconfig.domains.fileformat import json_schema
 from autoconfig.domains.gc_pause import paused_gc
@@ -45,11 +45,7 @@ def cache_key() -> str:
         for cls in [*classes, LoadedFile]
         if dataclasses.is_dataclass(cls)
     }
-    try:
-        package = version("autoconfig")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        package = "unknown"
-    parts = [CACHE_FORMAT, package, sys.version, record_fields, json_schema()]
+    parts = [CACHE_FORMAT, installed_version(), sys.version, record_fields, json_schema()]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

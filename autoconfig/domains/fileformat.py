@@ -179,8 +179,12 @@ def _word_or_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+# Other words the format accepts for one of its words: mail clients say SSL for implicit TLS.
+WORD_ALIASES = {"ssl": Security.TLS.value}
+
+
 def _security_alias(value: Any) -> Any:
-    return Security.TLS.value if value == "ssl" else value
+    return WORD_ALIASES.get(value, value) if isinstance(value, str) else value
 
 
 def _auth_list(methods: list[Auth]) -> list[Auth]:

@@ -24,11 +24,17 @@ from autoconfig.domains import fast_yaml
 from autoconfig.domains.fileformat import (
     CONTEXT_FOLDER,
     CONTEXT_IMAGES,
+    WORD_ALIASES,
     DomainFile,
     NameAndDomains,
     to_record,
 )
 from autoconfig.domains.records import DomainConfig, Server
+from autoconfig.domains.yaml_mistakes import (
+    explain_syntax_error,
+    hash_values,
+    may_have_hash_values,
+)
 
 KeyPath = tuple[str | int, ...]
 FileStamp = tuple[int, int]  # (modification time in ns, size): a changed file has a new one
@@ -251,8 +257,22 @@ def _pydantic_findings(
             message = f"unknown key; {hint}"
         else:
             message = f"{_expected(detail)}; got {_describe_found(detail['input'])}"
+            message += _did_you_mean(detail)
         findings.append(Finding(source, line, format_key_path(key_path), message))
     return findings
+
+
+def _did_you_mean(error: ErrorDetails) -> str:
+    """A hint for a word of the format typed in another case, with blanks, or misspelt
+    (``SSL``, ``STARTTLS``, ``Password``, ``pasword``); aliases such as ssl count."""
+    typed = error["input"]
+    if error["type"] not in ("literal_error", "enum") or not isinstance(typed, str):
+        return ""
+    options = _QUOTED.findall(error.get("ctx", {}).get("expected", ""))
+    words = [*options, *(alias for alias, word in WORD_ALIASES.items() if word in options)]
+    word = typed.strip().lower()
+    close = [word] if word in words else difflib.get_close_matches(word, words, n=1, cutoff=0.8)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 # A domain file holds a few dozen values (or one per domain it lists). YAML aliases can
@@ -370,12 +390,10 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
             return None, lines
         return _to_python(loader, node, (), lines, _budget(text)), lines
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        problem = " ".join(str(p) for p in (error.context, error.problem) if p)
-        raise ValueError(f"{source}{line}: YAML syntax error: {problem}") from None
-    except yaml.YAMLError as error:
-        raise ValueError(f"{source}: YAML error: {error}") from None
+        line, message = explain_syntax_error(error, text)
+        raise ValueError(f"{source}{f':{line}' if line else ''}: {message}") from None
+    except yaml.YAMLError as error:  # pragma: no cover - libyaml marks every error it raises
+        raise ValueError(f"{source}: not valid YAML: {error}") from None
     except _DuplicateKeyError as error:
         raise ValueError(f"{source}:{error.line}: {error.key}: key appears twice") from None
     except _TooComplexError as error:
@@ -419,26 +437,57 @@ def load_file(
         found = "an empty file" if data is None else _describe_found(data)
         message = f"expected a mapping of keys (name, domains, incoming, outgoing); got {found}"
         return FileResult(source, None, (Finding(source, 1, "", message),))
+    return _validate(path, source, text, data, lines=lines, stamp=stamp, shared=shared)
+
+
+def _validate(
+    path: Path,
+    source: str,
+    text: str,
+    data: dict[str, Any],
+    *,
+    lines: dict[KeyPath, int] | None,
+    stamp: FileStamp,
+    shared: SharedParts | None,
+) -> FileResult:
+    """``load_file`` once the text is a mapping: its record, or every error in line order
+    (values lost to an unquoted # first: pydantic would only say "got nothing")."""
+    lost: list[Finding] = []
+    if may_have_hash_values(text):
+        if lines is None:
+            lines = parse_yaml(text, source)[1]
+        lost = [Finding(source, line, format_key_path(at), message)
+                for at, line, message in hash_values(text, data, lines)]
     context: dict[str, Any] = {CONTEXT_FOLDER: path.parent, CONTEXT_IMAGES: {}}
     logo = data.get("logo")
     logo_stamp = None
     if isinstance(logo, str):  # stamped before the validator reads it
         logo_path = path.parent / logo
         logo_stamp = (str(logo_path), file_stamp(logo_path))
-    record = shared.like_one_before(data, source) if shared is not None else None
+    record = shared.like_one_before(data, source) if shared is not None and not lost else None
     if record is None:
         try:
             document = DomainFile.model_validate(data, context=context)
         except ValidationError as error:
             if lines is None:  # the lean parse kept none: find them for the messages
                 lines = parse_yaml(text, source)[1]
-            return FileResult(source, None, tuple(_pydantic_findings(source, error, lines)))
+            found = _pydantic_findings(source, error, lines)
+            return FileResult(source, None, _merged(lost, found))
+        if lost:
+            return FileResult(source, None, tuple(lost))
         servers = shared.servers if shared is not None else None
         record = to_record(document, source, context[CONTEXT_IMAGES], servers)
         if shared is not None:
             shared.remember(data, record)
     loaded = LoadedFile(source, record, None, stamp, logo_stamp if record.logo else None)
     return FileResult(source, loaded, ())
+
+
+def _merged(first: list[Finding], then: list[Finding]) -> tuple[Finding, ...]:
+    """Both lists in line order; of two findings about one key, only ``first``'s."""
+    said = {finding.path for finding in first}
+    kept = [*first, *(finding for finding in then if finding.path not in said)]
+    return tuple(sorted(kept, key=lambda finding: finding.line or 0))
 
 
 def _read_text(path: Path, source: str) -> str:

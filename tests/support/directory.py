@@ -4,6 +4,11 @@ Started through the PyPI package ``slapd`` (a test helper from the python-ldap
 project) with the schemas core, cosine and inetorgperson, a TLS certificate from
 tests/support/pki.py (so StartTLS is verified against a test CA), and the entries a
 university might have: logins (``uid``) that differ from the addresses.
+
+``slapd`` looks for the schema folder once, when it is imported: it is imported only
+after Debian's slapd is installed, and told the folder, so a fresh machine passes.
+Every address is 127.0.0.1 (or 127.0.0.2), never ``localhost``, whose resolution
+(``::1`` first on Debian) is the machine's business.
 """
 
 from __future__ import annotations
@@ -12,17 +17,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import slapd
+from typing import TYPE_CHECKING
 
 from tests.support.http import free_port
 from tests.support.pki import LoopbackPKI, make_pki
-from tests.support.system import require_program
+from tests.support.system import require_file, require_program
+
+if TYPE_CHECKING:
+    import slapd
 
 SUFFIX = "dc=uni,dc=example"
 PEOPLE = f"ou=people,{SUFFIX}"
 ROOT_PASSWORD = "directory-test-secret"  # noqa: S105 - a throwaway test directory
 SCHEMAS = ("core.ldif", "cosine.ldif", "inetorgperson.ldif")
+SCHEMA_DIR = Path("/etc/ldap/schema")  # Debian's slapd
+# an address slapd also listens on that the certificate does not name (host name checks)
+UNNAMED_ADDRESS = "127.0.0.2"
 
 # uid differs from the address; two uid values; a name with non-ASCII letters; an entry
 # whose mail is the literal text an injection would try to match.
@@ -69,6 +79,7 @@ class RunningDirectory:
     server: slapd.Slapd
     pki: LoopbackPKI
     ldaps_port: int
+    unnamed_port: int  # StartTLS on UNNAMED_ADDRESS
 
     @property
     def port(self) -> int:
@@ -106,8 +117,15 @@ def run_directory(
     """slapd on a loopback port until the block ends; its certificate names ``names``."""
     require_program("slapd", "slapd", "ldap-utils")
     require_program("ldapadd", "ldap-utils")
+    require_file(SCHEMA_DIR / SCHEMAS[0], "slapd")
+    import slapd  # noqa: PLC0415 - only now that Debian's slapd is there (module docstring)
+
+    class DebianSlapd(slapd.Slapd):  # type: ignore[misc]
+        SCHEMADIR = str(SCHEMA_DIR)
+
     pki = make_pki(workdir / "pki", list(names))
-    server = slapd.Slapd(
+    server = DebianSlapd(
+        host="127.0.0.1",
         schemas=SCHEMAS,
         suffix=SUFFIX,
         root_pw=ROOT_PASSWORD,
@@ -115,12 +133,15 @@ def run_directory(
     )
     server.cafile, server.servercert, server.serverkey = str(pki.ca), str(pki.cert), str(pki.key)
     # slapd -h takes a space-separated list, and the helper passes ldap_uri into it as is:
-    # one more listener, for LDAPS
-    ldaps_port = free_port()
-    server.ldap_uri = f"ldap://127.0.0.1:{server.port}/ ldaps://127.0.0.1:{ldaps_port}/"
+    # more listeners, for LDAPS and on an address the certificate does not name
+    ldaps_port, unnamed_port = free_port(), free_port()
+    server.ldap_uri = " ".join((
+        f"ldap://127.0.0.1:{server.port}/", f"ldaps://127.0.0.1:{ldaps_port}/",
+        f"ldap://{UNNAMED_ADDRESS}:{unnamed_port}/",
+    ))
     server.start()
     try:
         server.ldapadd(ENTRIES)
-        yield RunningDirectory(server, pki, ldaps_port)
+        yield RunningDirectory(server, pki, ldaps_port, unnamed_port)
     finally:
         server.stop()

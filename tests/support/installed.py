@@ -52,7 +52,7 @@ def _build_and_install() -> Path:
     """Build the wheel from this checkout and install it into a fresh venv."""
     scratch = _scratch_dir("autoconfig-wheel-")
     _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(scratch / "dist"), str(REPO)])
-    wheel = next((scratch / "dist").glob("autoconfig-*.whl"))
+    wheel = next((scratch / "dist").glob("mail_autoconfig-*.whl"))
     target = scratch / "venv"
     venv.create(target, with_pip=True)
     # with the ldap extra, as `make install-wheel` does: the directory tests need it

@@ -22,14 +22,20 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# wait for a dpkg lock another apt-get holds (a parallel job, unattended-upgrades)
+# instead of failing at once
+_LOCK_WAIT = ("-o", "DPkg::Lock::Timeout=600")
+
+
 def _apt_install(packages: list[str]) -> None:
     global _apt_updated  # noqa: PLW0603 - one apt-get update per test session
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     if not _apt_updated:
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
+        subprocess.run(["apt-get", *_LOCK_WAIT, "update", "-qq"], check=True, env=env,
+                       timeout=600)
         _apt_updated = True
     subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+        ["apt-get", *_LOCK_WAIT, "install", "-y", "-qq", "--no-install-recommends", *packages],
         check=True, env=env, timeout=1200, stdout=subprocess.DEVNULL,
     )
 
