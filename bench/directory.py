@@ -18,18 +18,16 @@ A benchmark, not a test: numbers depend on the machine.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from lxml import etree
 
 from autoconfig.pox import NS_OUTLOOK_RESPONSE
-from tests.support.directory import RunningDirectory, run_directory
+from tests.support.directory import hung, run_directory, stopped
 from tests.support.http import Reply, request
 from tests.support.load import Timings, timed_load
 from tests.support.paths import TEST_DATA
@@ -37,25 +35,6 @@ from tests.support.pox_requests import autodiscover_request
 from tests.support.server import run_server
 
 NS = {"r": NS_OUTLOOK_RESPONSE}
-
-
-@contextmanager
-def hung(directory: RunningDirectory) -> Iterator[None]:
-    pid = directory.server._proc.pid
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
-
-
-@contextmanager
-def stopped(directory: RunningDirectory) -> Iterator[None]:
-    directory.stop()
-    try:
-        yield
-    finally:
-        directory.start()
 
 
 def main() -> None:

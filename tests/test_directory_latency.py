@@ -6,12 +6,9 @@ per worker asks while the others answer from the template at once.
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,7 +19,7 @@ from autoconfig.directory import Directory, Person
 from autoconfig.domains.records import DirectorySearch
 from autoconfig.pox import NS_OUTLOOK_RESPONSE
 from autoconfig.settings import Settings
-from tests.support.directory import PEOPLE, RunningDirectory, run_directory
+from tests.support.directory import PEOPLE, RunningDirectory, hung, run_directory, stopped
 from tests.support.http import Reply, request
 from tests.support.load import timed_load
 from tests.support.paths import TEST_DATA
@@ -45,26 +42,6 @@ NS = {"r": NS_OUTLOOK_RESPONSE}
 def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDirectory]:
     with run_directory(tmp_path_factory.mktemp("ldap")) as running:
         yield running
-
-
-@contextmanager
-def hung(directory: RunningDirectory) -> Iterator[None]:
-    """slapd stopped by SIGSTOP (its sockets stay open) until the block ends."""
-    pid = directory.server._proc.pid
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
-
-
-@contextmanager
-def stopped(directory: RunningDirectory) -> Iterator[None]:
-    directory.stop()
-    try:
-        yield
-    finally:
-        directory.start()
 
 
 def new_directory(running: RunningDirectory, retry_after: float, ldaps: bool) -> Directory:

@@ -13,6 +13,8 @@ Every address is 127.0.0.1 (or 127.0.0.2), never ``localhost``, whose resolution
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -145,3 +147,24 @@ def run_directory(
         yield RunningDirectory(server, pki, ldaps_port, unnamed_port)
     finally:
         server.stop()
+
+
+@contextmanager
+def hung(directory: RunningDirectory) -> Iterator[None]:
+    """slapd stopped by SIGSTOP (its sockets stay open) until the block ends."""
+    pid = directory.server._proc.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+@contextmanager
+def stopped(directory: RunningDirectory) -> Iterator[None]:
+    """slapd shut down (connections refused) until the block ends, then started again."""
+    directory.stop()
+    try:
+        yield
+    finally:
+        directory.start()
