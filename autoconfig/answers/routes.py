@@ -21,6 +21,7 @@ from autoconfig.answers.errors import ErrorFormat, plain_text_errors
 from autoconfig.answers.request import Answer, Ask
 from autoconfig.answers.services import Services
 from autoconfig.pox import MAX_BODY_BYTES
+from autoconfig.render.pacc import WELL_KNOWN_PATH as PACC_PATH
 
 AnswerFunction = Callable[[Ask, Services], Answer]
 
@@ -95,7 +96,7 @@ STYLESHEET = Route("stylesheet", "/apple/style.css", "page")
 # A person's browser that follows a profile link to an error sees it on the page.
 PROFILE = Route("apple_profile", "/apple/profile.mobileconfig", "apple_profile",
                 {"GET": apple.profile}, errors=apple.errors_shown_on(APPLE_PAGE.path))
-PACC = Route("pacc", "/.well-known/user-agent-configuration.json", "pacc",
+PACC = Route("pacc", PACC_PATH, "pacc",  # the draft's path, in render/pacc.py
              {"GET": pacc.user_agent_configuration})
 CALDAV = Route("caldav", "/.well-known/caldav", "wellknown",
                dict.fromkeys(wellknown.METHODS, wellknown.caldav))

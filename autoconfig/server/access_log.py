@@ -18,10 +18,13 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-# Autodiscover v2 carries the address as the last path segment
-# (docs/autodiscover.md#autodiscover-v2-json); paths are case-insensitive there
+from autoconfig.answers.routes import V2_PATH
+
+# Autodiscover v2 carries the address as the rest of the path (the route table's
+# V2_PATH, docs/autodiscover.md#autodiscover-v2-json); paths are case-insensitive there
 # (docs/http.md#routing), so is the mask.
-_ADDRESS_IN_PATH = re.compile(r"^(/autodiscover/autodiscover\.json/v1\.0/).+", re.IGNORECASE)
+_V2_PREFIX = V2_PATH.path.partition("{address}")[0]
+_ADDRESS_IN_PATH = re.compile(f"^({re.escape(_V2_PREFIX)}).+", re.IGNORECASE)
 MASK = "<address>"
 # Header atoms a log format may still name, e.g. %({user-agent}i)s; all others are dropped.
 _SAFE_ATOMS = frozenset({"{host}i", "{user-agent}i", "{x-request-id}i", "{content-type}o"})
