@@ -193,7 +193,9 @@ def test_apple_profile_download(site: RunningNginx, pki: LoopbackPKI) -> None:
                 f"/apple/profile.mobileconfig?emailaddress={ADDRESS}")
     assert reply.status == 200, reply.text
     assert reply.header("Content-Type") == "application/x-apple-aspen-config"
-    assert reply.header("Content-Disposition") == 'attachment; filename="example.com.mobileconfig"'
+    # the domain's first incoming protocol (IMAP) names the file
+    assert reply.header("Content-Disposition") == (
+        'attachment; filename="example.com-imap.mobileconfig"')
     if reply.body.startswith(b"<?xml"):  # unsigned; a signed one is CMS (DER)
         profile = plistlib.loads(reply.body)
         assert profile["PayloadContent"][0]["EmailAddress"] == ADDRESS

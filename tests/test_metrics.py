@@ -11,12 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autoconfig.answers.metrics import (
+    CACHE_RESULTS,
     FAMILIES,
     MX_RESULTS,
     OTHER_FAMILY,
     RELOAD_RESULTS,
     STATUS_CLASSES,
 )
+from autoconfig.directory.failures import Kind
+from autoconfig.directory.lookup import LOOKUP_RESULTS
 from tests.support.http import Reply, request
 from tests.support.server import RunningServer, run_server
 
@@ -135,7 +138,8 @@ def test_counts_add_up_across_two_workers_and_no_label_names_a_user(
         allowed = {
             "family": set(FAMILIES) | {OTHER_FAMILY},
             "status": set(STATUS_CLASSES),
-            "result": set(RELOAD_RESULTS) | set(MX_RESULTS),
+            "result": {*RELOAD_RESULTS, *MX_RESULTS, *LOOKUP_RESULTS, *CACHE_RESULTS},
+            "kind": {kind.value for kind in Kind},
         }
         for (_name, labels) in again:
             for label, text in labels:
