@@ -209,6 +209,11 @@ class Settings(BaseSettings):
         "127.0.0.1,::1", "peers gunicorn believes `X-Forwarded-Proto` from (`*` for any)",
         "addresses separated by commas, or *",
     )
+    log_format: Literal["text", "json"] = setting(
+        "text", "how log lines are written: text, or json (one object per line, for log"
+        " shippers); either way with no email address and no control character",
+        "'text' or 'json'",
+    )
     # The directory for per-user login names (docs/operating.md, "Login names from a
     # directory"); nothing is asked while ldap_url is unset.
     ldap_url: str | None = setting(

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import datetime
+import json
 import logging
+import sys
 from types import SimpleNamespace
 
 import pytest
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from autoconfig.server.access_log import AddressFreeLogger, mask_path
+from autoconfig.server.access_log import (
+    AddressFreeLogger,
+    JsonFormatter,
+    JsonLogger,
+    SafeFormatter,
+    escape_controls,
+    mask_addresses,
+    mask_path,
+    safe_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -104,9 +115,118 @@ def test_the_access_line_names_only_what_atoms_allow() -> None:
 
 
 class _Collect(logging.Handler):
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], formatter: logging.Formatter | None = None) -> None:
         super().__init__()
         self.lines = lines
+        self.setFormatter(formatter)
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+        self.lines.append(self.format(record) if self.formatter else record.getMessage())
+
+
+@pytest.mark.parametrize(
+    ("value", "logged"),
+    [
+        ('/x\n127.0.0.1 [x] "GET /admin" 200', '/x\\n127.0.0.1 [x] "GET /admin" 200'),
+        ("a\rb\x00c\x1b[31md\x7f\x85\u2028", "a\\rb\\x00c\\x1b[31md\\x7f\\x85\u2028"),
+        ("tab\there", "tab\\there"),
+        ("/mail/config-v1.1.xml", "/mail/config-v1.1.xml"),
+    ],
+)
+def test_escape_controls(value: str, logged: str) -> None:
+    assert escape_controls(value) == logged
+
+
+@pytest.mark.parametrize(
+    ("value", "logged"),
+    [
+        ("Invalid Request Line 'GET /?emailaddress=bob@example.com HTTP/1.1'",
+         "Invalid Request Line 'GET /?emailaddress=<address> HTTP/1.1'"),
+        ("GET /x?Email=bob%40example.com&y=1", "GET /x?Email=<address>&y=1"),
+        ("GET /x?Email=bob%2540ex%C3%A4mple.com", "GET /x?Email=<address>"),
+        ("<Bob.Smith+tag@Example.ORG>", "<<address>>"),
+        ("/autodiscover/autodiscover.json/v1.0/a/b@c",
+         "/autodiscover/autodiscover.json/v1.0/<address>"),
+        ("no address: /mail/config-v1.1.xml 100%", "no address: /mail/config-v1.1.xml 100%"),
+    ],
+)
+def test_mask_addresses(value: str, logged: str) -> None:
+    assert mask_path(value) == logged if value.startswith("/") else mask_addresses(value) == logged
+
+
+def test_safe_text_masks_before_escaping() -> None:
+    assert safe_text("x\nbob@example.com\x1b") == "x\\n<address>\\x1b"
+
+
+def _record(message: str, *args: object, **extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("gunicorn.error", logging.WARNING, __file__, 1, message, args, None)
+    record.__dict__.update(extra)
+    return record
+
+
+def test_the_text_formatter_writes_one_line_without_an_address() -> None:
+    line = SafeFormatter("%(levelname)s %(message)s").format(
+        _record("Invalid request from ip=%s: %s", "192.0.2.1", "GET /?e=bob@example.com\nX: y")
+    )
+    assert line == "WARNING Invalid request from ip=192.0.2.1: GET /?e=<address>\\nX: y"
+    try:
+        raise ValueError("bob@example.com\nforged")
+    except ValueError:
+        record = _record("failed")
+        record.exc_info = sys.exc_info()
+    line = SafeFormatter("%(message)s").format(record)
+    assert "\n" not in line
+    assert "bob" not in line
+    assert "ValueError: <address>\\nforged" in line
+
+
+def test_the_json_formatter_writes_one_object_per_line() -> None:
+    formatter = JsonFormatter()
+    line = formatter.format(_record("Invalid Request Line '%s'", "GET /?e=bob@example.com\n\x1b"))
+    assert "\n" not in line
+    assert "\x1b" not in line
+    parsed = json.loads(line)
+    assert parsed["level"] == "warning"
+    assert parsed["logger"] == "gunicorn.error"
+    assert parsed["message"] == "Invalid Request Line 'GET /?e=<address>\n\x1b'"
+    access = json.loads(formatter.format(
+        _record("access", fields={"path": "/a\n/bob@example.com", "status": "200", "ms": 3})
+    ))
+    assert access["path"] == "/a\n/<address>"
+    assert access["ms"] == 3
+    assert "message" not in access
+
+
+def test_the_json_logger_writes_access_fields() -> None:
+    lines: list[str] = []
+    config = Config()
+    config.set("accesslog", "-")
+    logger = JsonLogger(config)
+    ours = [h for h in logger.access_log.handlers if getattr(h, "_gunicorn", False)]
+    assert ours
+    assert all(isinstance(h.formatter, JsonFormatter) for h in ours)
+    logger.access_log.handlers[:] = [_Collect(lines, JsonFormatter())]
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": "/x\n/autodiscover/autodiscover.json/v1.0/bob@x",
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "192.0.2.1",
+    }
+    response = SimpleNamespace(status="404 Not Found", headers=[], sent=9)
+    logger.access(response, SimpleNamespace(headers=[]), environ,
+                  datetime.timedelta(milliseconds=3))
+    (line,) = lines
+    parsed = json.loads(line)
+    assert parsed["remote"] == "192.0.2.1"
+    assert parsed["method"] == "GET"
+    assert parsed["path"] == "/x\n/autodiscover/autodiscover.json/v1.0/<address>"
+    assert parsed["status"] == "404"
+    assert parsed["ms"] == 3
+
+
+def test_the_text_logger_puts_the_safe_formatter_on_gunicorns_handlers() -> None:
+    config = Config()
+    config.set("accesslog", "-")
+    logger = AddressFreeLogger(config)
+    for log in (logger.error_log, logger.access_log):
+        formatters = [h.formatter for h in log.handlers if getattr(h, "_gunicorn", False)]
+        assert formatters
+        assert all(isinstance(f, SafeFormatter) for f in formatters)

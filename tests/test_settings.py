@@ -122,6 +122,7 @@ def test_gunicorn_gets_its_knobs_from_the_settings() -> None:
     assert gunicorn_options(settings, None, None) == {
         "bind": "127.0.0.1:9001", "workers": 3, "worker_class": "sync", "threads": 1,
         "forwarded_allow_ips": "127.0.0.1,::1", "reuse_port": True,
+        "logger_class": "autoconfig.server.access_log.AddressFreeLogger",
     }
     # The command line wins over the environment.
     assert gunicorn_options(settings, "unix:/run/a.sock", 5)["bind"] == "unix:/run/a.sock"

@@ -15,6 +15,7 @@ from autoconfig.answers.metrics import MULTIPROCESS_VARIABLE
 from autoconfig.cli.common import domains_option
 from autoconfig.cli.directory import bind_test_at_start
 from autoconfig.domains.registry import NoValidDomainsError
+from autoconfig.server.access_log import LOGGER_CLASSES
 from autoconfig.server.app import create_app
 from autoconfig.server.application import GunicornSettingsError, PreloadedApplication, read_settings
 from autoconfig.settings import Settings, SettingsError, unknown_variables
@@ -41,6 +42,7 @@ def gunicorn_options(settings: Settings, bind: str | None, workers: int | None) 
         "threads": settings.threads if settings.worker_class == "gthread" else 1,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "reuse_port": settings.reuse_port,
+        "logger_class": LOGGER_CLASSES[settings.log_format],
     }
 
 

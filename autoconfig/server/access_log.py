@@ -1,4 +1,4 @@
-"""gunicorn access log that never writes an email address.
+"""Log lines you can trust: gunicorn's access and error logs and our own, never an address.
 
 Clients put addresses in query strings (``?emailaddress=``, ``?Email=``), in
 request bodies (POX), in the Referer of the settings page and, for Autodiscover
@@ -6,10 +6,19 @@ v2, in the path itself (``/autodiscover/autodiscover.json/v1.0/<address>``).
 This logger keeps the method, path and status an operator needs and drops the
 rest: no query string, no address in the path, no header or environ value but a
 few harmless ones (never Authorization: Thunderbird sends ``email:password`` there).
+
+Whatever is still written passes one formatter (``SafeFormatter``/``JsonFormatter``):
+gunicorn's own warnings quote the raw request line ("Invalid request line '...'"), and a
+decoded path may hold a newline that would forge a second line. Every line is masked
+(``mask_addresses``) and has its control characters escaped (``escape_controls``), so one
+record is one line; the JSON format (``AUTOCONFIG_LOG_FORMAT=json``) leaves the escaping
+to JSON.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 import time
@@ -30,13 +39,105 @@ MASK = "<address>"
 _SAFE_ATOMS = frozenset({"{host}i", "{user-agent}i", "{x-request-id}i", "{content-type}o"})
 
 
+# An address anywhere in a logged value: raw, or percent-encoded once or twice as a raw
+# request line carries it (``?emailaddress=bob%40example.com``). The local part stops at
+# what separates it from the rest of a URI, a header or a sentence.
+_ADDRESS = re.compile(
+    r"[^\s@<>()\[\]\\,;:/?&=#\"'`]+(?:@|%40|%2540)(?:[a-z0-9._-]|%[0-9a-f]{2}|[^\x00-\x7f])+",
+    re.IGNORECASE,
+)
+# C0 controls, DEL and C1 controls: a newline or CR forges a line, ESC drives a terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def mask_path(path: str) -> str:
     """``path`` with any email address it carries replaced by a fixed marker."""
-    return _ADDRESS_IN_PATH.sub(lambda match: match.group(1) + MASK, path)
+    return mask_addresses(_ADDRESS_IN_PATH.sub(lambda match: match.group(1) + MASK, path))
+
+
+def mask_addresses(text: str) -> str:
+    """``text`` with every email address in it, raw or percent-encoded, replaced by MASK."""
+    return _ADDRESS.sub(MASK, text) if "@" in text or "%" in text else text
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\x1b``), so
+    it stays on one line and cannot drive the terminal that shows it."""
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ESCAPES.get(char) or f"\\x{ord(char):02x}"
+
+
+def safe_text(text: str) -> str:
+    """What any log line may hold: no address, no control character."""
+    return escape_controls(mask_addresses(text))
+
+
+class SafeFormatter(logging.Formatter):
+    """A text formatter whose whole line (message, arguments, traceback) is ``safe_text``:
+    one record, one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The line the wrapped format gives, masked and escaped."""
+        return safe_text(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line for log shippers; JSON escapes the controls, addresses are
+    masked in every value. Access lines carry their fields (``record.fields``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON object on one line."""
+        line: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update({key: _json_value(value) for key, value in fields.items()})
+        else:
+            line["message"] = mask_addresses(record.getMessage())
+        if record.exc_info:
+            line["exception"] = mask_addresses(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=True)
+
+
+def _json_value(value: Any) -> Any:
+    """A field as JSON writes it: numbers stay numbers, the rest masked text."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return mask_addresses(str(value))
+
+
+def formatter_for(log_format: str, fmt: str | None = None, datefmt: str | None = None) -> (
+    logging.Formatter
+):
+    """The formatter of ``AUTOCONFIG_LOG_FORMAT`` ("text" or "json")."""
+    return JsonFormatter() if log_format == "json" else SafeFormatter(fmt, datefmt)
 
 
 class AddressFreeLogger(Logger):  # type: ignore[misc] # gunicorn ships no type hints
-    """gunicorn's logger with the address-bearing atoms masked or removed."""
+    """gunicorn's logger with the address-bearing atoms masked or removed, and every line
+    it writes (access, error, gunicorn's own warnings) through ``formatter_for``."""
+
+    log_format = "text"
+
+    def setup(self, cfg: Any) -> None:
+        """gunicorn's handlers, with our formatter on each (a reload runs this again)."""
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                if getattr(handler, "_gunicorn", False):
+                    inner = handler.formatter
+                    handler.setFormatter(formatter_for(
+                        self.log_format, inner._fmt if inner else None,
+                        inner.datefmt if inner else None,
+                    ))
 
     def atoms(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any
@@ -51,16 +152,42 @@ class AddressFreeLogger(Logger):  # type: ignore[misc] # gunicorn ships no type 
 
         gunicorn's ``atoms`` builds some fifty (every request and response header, every
         environ key) for each request; with the logging call around it that was a fifth
-        of a Thunderbird request's cost.
+        of a Thunderbird request's cost. The JSON format writes a fixed set of fields
+        (``_JSON_FIELDS``), so a shipper's parsing does not depend on the text format.
         """
         if not self.access_log_enabled:
             return
-        names = _names_in(self.cfg.access_log_format)
-        values = {name: _atom(name, resp, req, environ, request_time) for name in names}
         try:
+            if self.log_format == "json":
+                fields = {
+                    key: _atom(name, resp, req, environ, request_time)
+                    for key, name in _JSON_FIELDS.items()
+                }
+                self.access_log.info("access", extra={"fields": fields})
+                return
+            names = _names_in(self.cfg.access_log_format)
+            values = {name: _atom(name, resp, req, environ, request_time) for name in names}
             self.access_log.info(self.cfg.access_log_format, self.atoms_wrapper_class(values))
         except Exception:
             self.error(traceback.format_exc())
+
+
+class JsonLogger(AddressFreeLogger):
+    """``AddressFreeLogger`` writing one JSON object per line (``AUTOCONFIG_LOG_FORMAT=json``)."""
+
+    log_format = "json"
+
+
+# AUTOCONFIG_LOG_FORMAT -> gunicorn's logger_class.
+LOGGER_CLASSES = {
+    "text": f"{__name__}.AddressFreeLogger",
+    "json": f"{__name__}.JsonLogger",
+}
+# An access line's JSON fields, whatever the text format names: key -> gunicorn's atom.
+_JSON_FIELDS = {
+    "remote": "h", "method": "m", "path": "U", "protocol": "H", "status": "s", "bytes": "B",
+    "ms": "M",
+}
 
 
 _NAME = re.compile(r"%\(([^)]+)\)")

@@ -24,6 +24,8 @@ keepalive = 20
 # Access log: no query strings, no bodies, no address in the Autodiscover v2 path
 # (autoconfig/server/access_log.py). %(h)s is the client: for requests from the proxy named
 # in AUTOCONFIG_TRUSTED_PROXIES, the X-Forwarded-For entry it added (autoconfig/server/proxy.py).
+# Every line (gunicorn's warnings too) is masked and escaped; `autoconfig serve` picks the
+# JSON variant for AUTOCONFIG_LOG_FORMAT=json.
 logger_class = "autoconfig.server.access_log.AddressFreeLogger"
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
