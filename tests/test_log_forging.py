@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.installed import decoy_directory, installed_venv
 from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer, run_server
 
@@ -150,3 +152,30 @@ def test_every_line_of_the_log_is_one_record(logged_server: RunningServer) -> No
         loggers = {json.loads(line)["logger"] for line in lines}
         assert {"autoconfig", "gunicorn.error", "gunicorn.access"} <= loggers
     assert_clean(logged_server)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_librarys_warning_is_masked_too(log_format: str) -> None:
+    """A record of a logger that is not ours reaches the same filter (the root handler)."""
+    code = (
+        "import logging\n"
+        "from autoconfig.server.app import _configure_logging\n"
+        f"_configure_logging({log_format!r})\n"
+        "logging.getLogger('some.library').warning("
+        f"'a %s', '{LOCAL_PART}@example.com\\n{FORGED}')\n"
+        "logging.getLogger('autoconfig').info('ours\\x1b[2J')\n"
+    )
+    result = subprocess.run(
+        [str(installed_venv() / "bin" / "python"), "-I", "-c", code],
+        capture_output=True, text=True, check=True, cwd=decoy_directory(),
+    )
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert LOCAL_PART not in result.stderr
+    assert not CONTROLS.search(result.stderr)
+    if log_format == "json":
+        assert json.loads(lines[0])["message"] == f"a <address>\n{FORGED}"
+        assert json.loads(lines[1])["message"] == "ours\x1b[2J"
+    else:
+        assert lines[0].endswith(f"some.library: a <address>\\n{FORGED}")
+        assert lines[1].endswith("autoconfig: ours\\x1b[2J")

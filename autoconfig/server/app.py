@@ -34,14 +34,17 @@ __all__ = ["Application", "create_app"]
 
 
 def _configure_logging(log_format: str) -> None:
-    """Our lines go through the same masking and escaping as gunicorn's (access_log.py)."""
+    """Our lines, and any library's warnings, through the same masking and escaping as
+    gunicorn's (access_log.py): the handler sits on the root logger, so no record falls
+    through to Python's unformatted last-resort handler."""
     logger = logging.getLogger("autoconfig")
-    if not logger.handlers and not logging.getLogger().handlers:
+    root = logging.getLogger()
+    if not logger.handlers and not root.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(
             formatter_for(log_format, "%(asctime)s [%(levelname)s] %(name)s: %(message)s")
         )
-        logger.addHandler(handler)
+        root.addHandler(handler)
     logger.setLevel(logging.INFO)
 
 
