@@ -6,6 +6,7 @@ import datetime
 import json
 import logging
 import sys
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -230,3 +231,23 @@ def test_the_text_logger_puts_the_safe_formatter_on_gunicorns_handlers() -> None
         formatters = [h.formatter for h in log.handlers if getattr(h, "_gunicorn", False)]
         assert formatters
         assert all(isinstance(f, SafeFormatter) for f in formatters)
+
+
+@pytest.mark.parametrize("line", ["%" + "a" * 8000, "a%" * 4000, "=a%" * 2700, "x@" * 4000])
+def test_masking_a_long_line_takes_linear_time(line: str) -> None:
+    """A request line of gunicorn's largest size cannot make the mask backtrack for long."""
+    started = time.perf_counter()
+    safe_text(line)
+    assert time.perf_counter() - started < 0.05
+
+
+def test_a_reload_keeps_the_safe_formatter_on_gunicorns_handlers() -> None:
+    """gunicorn runs ``setup`` again on HUP: the handlers it makes get the formatter again."""
+    config = Config()
+    config.set("accesslog", "-")
+    logger = AddressFreeLogger(config)
+    logger.setup(config)
+    ours = [h for h in logger.error_log.handlers if getattr(h, "_gunicorn", False)]
+    assert len(ours) == 1
+    line = ours[0].format(_record("Invalid Request Line '%s'", "bob@example.com\nX"))
+    assert line.endswith("Invalid Request Line '<address>\\nX'")

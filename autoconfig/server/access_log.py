@@ -41,9 +41,12 @@ _SAFE_ATOMS = frozenset({"{host}i", "{user-agent}i", "{x-request-id}i", "{conten
 
 # An address anywhere in a logged value: raw, or percent-encoded once or twice as a raw
 # request line carries it (``?emailaddress=bob%40example.com``). The local part stops at
-# what separates it from the rest of a URI, a header or a sentence.
+# what separates it from the rest of a URI, a header or a sentence, and starts only after
+# one: tried at every character, a line of 4 000 without a separator took 0.2 s.
+_SEPARATORS = r"\s@<>()\[\]\\,;:/?&=#\"'`"
 _ADDRESS = re.compile(
-    r"[^\s@<>()\[\]\\,;:/?&=#\"'`]+(?:@|%40|%2540)(?:[a-z0-9._-]|%[0-9a-f]{2}|[^\x00-\x7f])+",
+    rf"(?<![^{_SEPARATORS}])[^{_SEPARATORS}]+(?:@|%40|%2540)"
+    r"(?:[a-z0-9._-]|%[0-9a-f]{2}|[^\x00-\x7f])+",
     re.IGNORECASE,
 )
 # C0 controls, DEL and C1 controls: a newline or CR forges a line, ESC drives a terminal.
