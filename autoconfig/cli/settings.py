@@ -26,7 +26,11 @@ def settings_command(markdown: bool) -> None:
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        raise click.ClickException(str(error)) from None
+        for warning in unknown_variables():
+            click.echo(f"Warning: {warning}", err=True)
+        for problem in error.problems:  # every bad value, one line each
+            click.echo(f"Error: {problem}", err=True)
+        raise SystemExit(1) from None
     for warning in unknown_variables():
         click.echo(f"Warning: {warning}", err=True)
     for field in Settings.model_fields:
