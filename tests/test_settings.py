@@ -118,7 +118,10 @@ def test_every_bad_value_is_reported_at_once_one_line_each() -> None:
         "Error: AUTOCONFIG_WORKERS: expected an integer ≥ 1; got 'two'\n"
         "Error: AUTOCONFIG_REUSE_PORT: expected true or false; got 'maybe'\n"
     )
-    for command in (["serve", "--domains", str(DOMAINS)], ["settings"]):
+    # serve and settings check everything; the commands that read settings too say the same.
+    for command in (["serve", "--domains", str(DOMAINS)], ["settings"], ["healthcheck"],
+                    ["render", "thunderbird", "alice@example.com", "--domains", str(DOMAINS)],
+                    ["render", "apple", "alice@example.com", "--domains", str(DOMAINS)]):
         result = run_cli(command, env)
         assert (result.returncode, result.stdout, result.stderr) == (1, "", expected), command
 

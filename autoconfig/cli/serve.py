@@ -7,12 +7,12 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from autoconfig.answers.metrics import MULTIPROCESS_VARIABLE
-from autoconfig.cli.common import domains_option
+from autoconfig.cli.common import BadSettings, domains_option
 from autoconfig.cli.directory import bind_test_at_start
 from autoconfig.domains.registry import NoValidDomainsError
 from autoconfig.server.app import create_app
@@ -44,13 +44,6 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def stop(problems: list[str]) -> NoReturn:
-    """Every bad value on its own line, then exit 1: no traceback, nothing served."""
-    for problem in problems:
-        click.echo(f"Error: {problem}", err=True)
-    raise SystemExit(1)
-
-
 # The options are checked with the variables they override (Settings.from_env), so a
 # bad option and a bad variable are reported together, each on its own line.
 @click.command()
@@ -71,7 +64,7 @@ def serve(bind: str | None, workers: str | None, domains_dir: Path | None) -> No
     try:  # every variable and option checked before anything starts
         settings = Settings.from_env(options={"--bind": bind, "--workers": workers})
     except SettingsError as error:
-        stop(error.problems)
+        raise BadSettings(error) from None
     try:
         read_settings()
         settings = settings.with_domains((domains_dir or settings.domains).resolve())

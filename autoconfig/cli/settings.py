@@ -6,6 +6,7 @@ import os
 
 import click
 
+from autoconfig.cli.common import BadSettings
 from autoconfig.settings import (
     Settings,
     SettingsError,
@@ -23,16 +24,12 @@ def settings_command(markdown: bool) -> None:
     if markdown:
         click.echo(markdown_table(), nl=False)
         return
+    for warning in unknown_variables():
+        click.echo(f"Warning: {warning}", err=True)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        for warning in unknown_variables():
-            click.echo(f"Warning: {warning}", err=True)
-        for problem in error.problems:  # every bad value, one line each
-            click.echo(f"Error: {problem}", err=True)
-        raise SystemExit(1) from None
-    for warning in unknown_variables():
-        click.echo(f"Warning: {warning}", err=True)
+        raise BadSettings(error) from None
     for field in Settings.model_fields:
         name = variable(field)
         origin = "" if os.environ.get(name) else "  (default)"
