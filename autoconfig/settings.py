@@ -15,6 +15,7 @@ import ipaddress
 import math
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -396,8 +397,17 @@ class Settings(BaseSettings):
     @field_validator("ldap_ca_file")
     @classmethod
     def _a_file(cls, value: Path | None) -> Path | None:
+        """The directory's CAs, loaded as the connection will load them: a file that is
+        not PEM would otherwise stop the start with a traceback."""
         if value is not None and not value.is_file():
             raise _Explained(f"{value} is not a file")
+        if value is not None:
+            try:
+                ssl.create_default_context(cafile=str(value))
+            except ssl.SSLError:
+                raise _Explained(f"{value} holds no PEM certificate") from None
+            except OSError as error:
+                raise _Explained(f"cannot read {str(value)!r}: {error.strerror}") from None
         return value
 
     @model_validator(mode="after")

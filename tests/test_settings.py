@@ -95,6 +95,8 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
          "AUTOCONFIG_LDAP_BIND_PASSWORD_FILE: cannot read '/': Is a directory"),
         ({"AUTOCONFIG_LDAP_CA_FILE": "/no/such/ca.pem"},
          "AUTOCONFIG_LDAP_CA_FILE: /no/such/ca.pem is not a file"),
+        ({"AUTOCONFIG_LDAP_CA_FILE": str(DOMAINS / "example.com.yaml")},
+         f"AUTOCONFIG_LDAP_CA_FILE: {DOMAINS / 'example.com.yaml'} holds no PEM certificate"),
     ],
 )
 def test_a_bad_value_stops_serve_with_one_line(env: dict[str, str], line: str) -> None:
