@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
+import math
 import os
+import re
+import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -50,7 +54,12 @@ DEFAULT_PROFILE_PREFIX = "org.autoconfig.profile"
 
 
 class SettingsError(ValueError):
-    """An environment variable holds a value we cannot use."""
+    """Variables (or options) hold values we cannot use: one line per bad value, so an
+    admin fixes them all in one go instead of one per start."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 def setting(default: Any, description: str, expected: str, shown: str | None = None) -> Any:
@@ -280,18 +289,25 @@ class Settings(BaseSettings):
         return (init_settings,)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, options: Mapping[str, str | None] | None = None,
+    ) -> Settings:
         """Read and check every ``AUTOCONFIG_*`` variable (``os.environ`` by default).
 
-        Raises ``SettingsError`` with one line: the variable, what it must be, the value.
+        ``options``: command-line options that override a variable (``{"--bind": …}``;
+        ``None`` = not given), checked with the variables so that every bad value is
+        reported at once. Raises ``SettingsError``: one line per bad value, naming the
+        variable or option, what it must be, and the value.
         """
         environ = os.environ if env is None else env
         values = _MappingSource(cls, environ)()
         values.setdefault("cache_dir", _default_cache_dir(environ))
+        given = {name: text for name, text in (options or {}).items() if text is not None}
+        values.update({_option_field(name): text for name, text in given.items()})
         try:
             return cls(**values)
         except ValidationError as error:
-            raise SettingsError(_first_problem(error, environ)) from None
+            raise SettingsError(*_problems(error, environ, given)) from None
 
     @property
     def domains_dir(self) -> Path:
@@ -313,15 +329,15 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _not_negative(cls, value: float) -> float:
-        if value < 0:
-            raise ValueError("negative")
+        if value < 0 or not math.isfinite(value):
+            raise ValueError("negative, or not a number")
         return value
 
     @field_validator("dns_timeout", "ldap_timeout")
     @classmethod
     def _positive(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError("not positive")
+        if value <= 0 or not math.isfinite(value):
+            raise ValueError("not positive, or not a number")
         return value
 
     @field_validator("workers", "threads", "ldap_pool_size")
@@ -334,10 +350,20 @@ class Settings(BaseSettings):
     @field_validator("bind")
     @classmethod
     def _bind(cls, value: str) -> str:
-        host, colon, port = value.rpartition(":")
-        if value.startswith("unix:") or (colon and host and port.isdigit()):
-            return value
-        raise ValueError("not an address")
+        return check_bind(value)
+
+    @field_validator("signing_cert", "signing_key", "signing_chain", "ldap_bind_password_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        """A secret or certificate file that cannot be read stops the start with the
+        other bad values, not after the domain files were loaded."""
+        if value is not None:
+            try:
+                with value.open("rb"):
+                    pass
+            except OSError as error:
+                raise _Explained(f"cannot read {str(value)!r}: {error.strerror}") from None
+        return value
 
     @field_validator("profile_prefix")
     @classmethod
@@ -376,8 +402,17 @@ class Settings(BaseSettings):
     @field_validator("ldap_ca_file")
     @classmethod
     def _a_file(cls, value: Path | None) -> Path | None:
+        """The directory's CAs, loaded as the connection will load them: a file that is
+        not PEM would otherwise stop the start with a traceback."""
         if value is not None and not value.is_file():
             raise _Explained(f"{value} is not a file")
+        if value is not None:
+            try:
+                ssl.create_default_context(cafile=str(value))
+            except ssl.SSLError:
+                raise _Explained(f"{value} holds no PEM certificate") from None
+            except OSError as error:
+                raise _Explained(f"cannot read {str(value)!r}: {error.strerror}") from None
         return value
 
     @model_validator(mode="after")
@@ -412,6 +447,17 @@ class Settings(BaseSettings):
     def _cache_off(cls, value: object) -> object:
         return None if value == "off" else value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _allowed_peers(cls, value: str) -> str:
+        """gunicorn would refuse what is not ``*`` or networks, with a traceback."""
+        if value.strip() != "*":
+            try:
+                parse_networks(value)
+            except ValueError:
+                raise ValueError("not networks") from None
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _networks(cls, value: object) -> object:
@@ -442,19 +488,72 @@ def variable(field: str) -> str:
     return PREFIX + field.upper()
 
 
-def _first_problem(error: ValidationError, environ: Mapping[str, str]) -> str:
-    """The first problem as one line: ``AUTOCONFIG_WORKERS: expected …; got '…'``."""
-    detail = error.errors()[0]
-    context = detail.get("ctx", {}).get("error")
-    if not detail["loc"] and isinstance(context, _Explained):
-        return str(context)  # a problem of several variables names them itself
-    field = str(detail["loc"][0])
-    name = variable(field)
-    if isinstance(context, _Explained):
-        return f"{name}: {context}"  # a parser that says exactly what is wrong
-    extra = Settings.model_fields[field].json_schema_extra
-    expected = extra["expected"] if isinstance(extra, dict) else "another value"
-    return f"{name}: expected {expected}; got {environ.get(name, detail['input'])!r}"
+# HOST:PORT as gunicorn binds it: a host name, an IPv4 address or a bracketed IPv6 one.
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+BIND_EXPECTED = "HOST:PORT or unix:PATH"
+
+
+def check_bind(value: str) -> str:
+    """``HOST:PORT`` or ``unix:PATH``, checked here so that gunicorn never meets a value
+    it would answer with a traceback (a port out of range, a socket in no directory)."""
+    if value.startswith("unix:"):
+        path = Path(value.removeprefix("unix:"))
+        if not value.removeprefix("unix:") or path.is_dir():
+            raise _Explained(f"expected unix:PATH of a socket file; got {value!r}")
+        if not path.parent.is_dir():
+            raise _Explained(f"expected unix:PATH in an existing directory; got {value!r}")
+        return value
+    host, colon, port = value.rpartition(":")
+    if not (colon and host and port.isdigit()):
+        raise _Explained(f"expected {BIND_EXPECTED}; got {value!r}")
+    if not 1 <= int(port) <= 65535:
+        raise _Explained(f"expected a port from 1 to 65535; got {value!r}")
+    if not _is_host(host):
+        raise _Explained(f"expected a host name or IP address before :PORT; got {value!r}")
+    return value
+
+
+def _is_host(host: str) -> bool:
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            return isinstance(ipaddress.ip_address(host[1:-1]), ipaddress.IPv6Address)
+        except ValueError:
+            return False
+    return len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None
+
+
+# Command-line options that override a variable: option -> field.
+OPTIONS = {"--bind": "bind", "--workers": "workers"}
+
+
+def _option_field(option: str) -> str:
+    return OPTIONS[option]
+
+
+def _problems(
+    error: ValidationError, environ: Mapping[str, str], options: Mapping[str, str],
+) -> list[str]:
+    """Every problem, one line each: ``AUTOCONFIG_WORKERS: expected …; got '…'`` (or
+    ``--workers: …`` when an option gave the value)."""
+    lines = []
+    by_field = {_option_field(option): option for option in options}
+    for detail in error.errors():
+        context = detail.get("ctx", {}).get("error")
+        if not detail["loc"] and isinstance(context, _Explained):
+            lines.append(str(context))  # a problem of several variables names them itself
+            continue
+        field = str(detail["loc"][0])
+        name = by_field.get(field, variable(field))
+        if isinstance(context, _Explained):
+            lines.append(f"{name}: {context}")  # a parser that says exactly what is wrong
+            continue
+        extra = Settings.model_fields[field].json_schema_extra
+        expected = extra["expected"] if isinstance(extra, dict) else "another value"
+        given = options.get(name, environ.get(name, detail["input"]))
+        line = f"{name}: expected {expected}; got {given!r}"
+        if line not in lines:  # a union (``int | None``) reports each of its members
+            lines.append(line)
+    return lines
 
 
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:

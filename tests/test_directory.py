@@ -198,7 +198,7 @@ def test_the_bind_password_comes_from_a_file(tmp_path: Path) -> None:
          "AUTOCONFIG_LDAP_URL: expected ldaps://HOST[:PORT] or ldap://HOST[:PORT];"
          " got 'ldap://ldap.uni.example/dc=uni'"),
         ({"AUTOCONFIG_LDAP_URL": "ldaps://l", "AUTOCONFIG_LDAP_BIND_PASSWORD": "a",
-          "AUTOCONFIG_LDAP_BIND_PASSWORD_FILE": "/x"},
+          "AUTOCONFIG_LDAP_BIND_PASSWORD_FILE": __file__},  # readable: only both are wrong
          "AUTOCONFIG_LDAP_BIND_PASSWORD_FILE and AUTOCONFIG_LDAP_BIND_PASSWORD are both set;"
          " keep one"),
         ({"AUTOCONFIG_LDAP_URL": "ldaps://l", "AUTOCONFIG_LDAP_CA_FILE": "/no/such/ca.pem"},

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,8 +21,10 @@ from autoconfig.answers.metrics import (
     RELOAD_RESULTS,
     STATUS_CLASSES,
 )
+from autoconfig.answers.routes import ROUTES
 from autoconfig.directory.failures import Kind
 from autoconfig.directory.lookup import LOOKUP_RESULTS
+from autoconfig.distribution import installed_version
 from tests.support.http import Reply, request
 from tests.support.server import RunningServer, run_server
 
@@ -61,6 +66,19 @@ def scrape(server: RunningServer) -> dict[tuple[str, frozenset[tuple[str, str]]]
     assert reply.status == 200
     assert reply.header("Content-Type") == "text/plain; version=1.0.0; charset=utf-8"
     return samples(reply.text)
+
+
+def build_info(scraped: dict[tuple[str, frozenset[tuple[str, str]]], float],
+               ) -> list[tuple[str, float]]:
+    """The build-info series: (version label, value) each; the python label is a version."""
+    found = []
+    for (name, labels), number in scraped.items():
+        if name == "autoconfig_build_info":
+            label = dict(labels)
+            assert set(label) == {"version", "python"}
+            assert re.fullmatch(r"3\.\d+\.\d+\S*", label["python"]), label
+            found.append((label["version"], number))
+    return found
 
 
 def worker_pids(server: RunningServer) -> list[int]:
@@ -126,6 +144,8 @@ def test_counts_add_up_across_two_workers_and_no_label_names_a_user(
         assert value(first, "autoconfig_config_domains") == 6
         assert value(first, "autoconfig_config_files_with_errors") == 0
         assert 0 < value(first, "autoconfig_config_load_seconds") < 5
+        # One build-info series with value 1, though the master and two workers run.
+        assert build_info(first) == [(installed_version(), 1)]
         assert value(first, "autoconfig_reloads_total", result="succeeded") == 0
 
         # Every scrape, whichever worker answers it, sees the same sums (+ the scrapes).
@@ -140,6 +160,9 @@ def test_counts_add_up_across_two_workers_and_no_label_names_a_user(
             "status": set(STATUS_CLASSES),
             "result": {*RELOAD_RESULTS, *MX_RESULTS, *LOOKUP_RESULTS, *CACHE_RESULTS},
             "kind": {kind.value for kind in Kind},
+            "version": {installed_version()},
+            "python": {python for (name, labels) in again if name == "autoconfig_build_info"
+                       for label, python in labels if label == "python"},
         }
         for (_name, labels) in again:
             for label, text in labels:
@@ -157,6 +180,7 @@ def test_counts_add_up_across_two_workers_and_no_label_names_a_user(
         after = scrape(server)
         assert value(after, "autoconfig_config_generation") == 2
         assert value(after, "autoconfig_config_domains") == 6
+        assert build_info(after) == [(installed_version(), 1)]  # new workers, still one
 
         # The replaced workers ended: they keep their counts, their live gauges are
         # dropped (child_exit -> mark_process_dead).
@@ -211,3 +235,59 @@ def test_in_process_app_counts_in_its_own_registry(tmp_path: Path) -> None:
     assert 'autoconfig_requests_total{family="thunderbird",status="2xx"}' not in text
     text = Client(first).get("/metrics").text
     assert 'autoconfig_requests_total{family="thunderbird",status="2xx"} 1.0' in text
+
+
+def test_every_route_is_counted_under_its_own_family() -> None:
+    """Each route of the table, asked once, adds one request to its family; none to other."""
+    from werkzeug.test import Client  # noqa: PLC0415
+
+    from autoconfig import create_app  # noqa: PLC0415
+    from autoconfig.settings import Settings  # noqa: PLC0415
+    from tests.support.paths import DOMAINS  # noqa: PLC0415
+
+    assert {route.family for route in ROUTES} == set(FAMILIES)  # no family left unused
+    assert OTHER_FAMILY not in FAMILIES
+    client = Client(create_app(Settings(domains=DOMAINS, reload_interval=0)))
+    for route in ROUTES:
+        path = route.url(domain="example.com", address="alice@example.com")
+        method = next(iter(route.answers), "GET")
+        assert client.open(path, method=method).status_code < 500, route.name
+    scraped = samples(client.get("/metrics").text)  # counted after its own answer
+    counted: Counter[str] = Counter()
+    for (name, labels), number in scraped.items():
+        if name == "autoconfig_requests_total":
+            counted[dict(labels)["family"]] += int(number)
+    assert counted == Counter(route.family for route in ROUTES)
+    assert build_info(scraped) == [(installed_version(), 1)]
+
+
+BUILD_INFO_IN_TWO_PROCESSES = """
+import os
+from autoconfig.answers.metrics import Metrics
+first = Metrics()  # the master's
+child = os.fork()
+if child == 0:
+    Metrics()  # a worker that builds its own: writes the gauge under its own pid
+    os._exit(0)
+os.waitpid(child, 0)
+print(first.exposition()[0].decode())
+"""
+
+
+def test_build_info_shows_once_whatever_number_of_processes_set_it(tmp_path: Path) -> None:
+    """Two processes each write 1: the multiprocess mode shows 1, not 2 nor one per pid."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", BUILD_INFO_IN_TWO_PROCESSES], env=env,
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert len({path.stem.rsplit("_", 1)[1] for path in tmp_path.glob("gauge_*.db")}) == 2
+    assert build_info(samples(result.stdout)) == [(installed_version(), 1)]
+
+
+def test_the_operators_page_names_every_family_and_the_build_info() -> None:
+    from tests.support.paths import REPO  # noqa: PLC0415
+
+    rows = [line for line in (REPO / "docs" / "operating.md").read_text().splitlines()
+            if line.startswith("| `autoconfig_requests_total` |")]
+    assert len(rows) == 1
+    assert set(re.findall(r"`([a-z0-9_]+)`", rows[0].split("|")[2])) >= {*FAMILIES, OTHER_FAMILY}
+    assert "| `autoconfig_build_info` |" in (REPO / "docs" / "operating.md").read_text()

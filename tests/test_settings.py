@@ -51,6 +51,52 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
         ({"AUTOCONFIG_PROFILE_PREFIX": "profiles"},
          "AUTOCONFIG_PROFILE_PREFIX: expected a reverse-DNS name such as"
          " 'com.example.autoconfig'; got 'profiles'"),
+        ({"AUTOCONFIG_BIND": "0.0.0.0:99999"},
+         "AUTOCONFIG_BIND: expected a port from 1 to 65535; got '0.0.0.0:99999'"),
+        ({"AUTOCONFIG_BIND": "0.0.0.0:0"},
+         "AUTOCONFIG_BIND: expected a port from 1 to 65535; got '0.0.0.0:0'"),
+        ({"AUTOCONFIG_BIND": "mail host:8000"},
+         "AUTOCONFIG_BIND: expected a host name or IP address before :PORT; got 'mail host:8000'"),
+        ({"AUTOCONFIG_BIND": "[::1:8000"},
+         "AUTOCONFIG_BIND: expected a host name or IP address before :PORT; got '[::1:8000'"),
+        ({"AUTOCONFIG_BIND": "unix:/no/such/dir/autoconfig.sock"},
+         "AUTOCONFIG_BIND: expected unix:PATH in an existing directory;"
+         " got 'unix:/no/such/dir/autoconfig.sock'"),
+        ({"AUTOCONFIG_BIND": "unix:"},
+         "AUTOCONFIG_BIND: expected unix:PATH of a socket file; got 'unix:'"),
+        ({"AUTOCONFIG_DNS_TIMEOUT": "nan"},
+         "AUTOCONFIG_DNS_TIMEOUT: expected a number more than zero; got 'nan'"),
+        ({"AUTOCONFIG_LDAP_TIMEOUT": "0"},
+         "AUTOCONFIG_LDAP_TIMEOUT: expected a number more than zero; got '0'"),
+        ({"AUTOCONFIG_RELOAD_INTERVAL": "inf"},
+         "AUTOCONFIG_RELOAD_INTERVAL: expected a number of seconds, 0 or more; got 'inf'"),
+        ({"AUTOCONFIG_LDAP_CACHE_TTL": "-1"},
+         "AUTOCONFIG_LDAP_CACHE_TTL: expected a number of seconds, 0 or more; got '-1'"),
+        ({"AUTOCONFIG_MX_CACHE_SIZE": "many"},
+         "AUTOCONFIG_MX_CACHE_SIZE: expected a whole number, 0 or more; got 'many'"),
+        ({"AUTOCONFIG_LDAP_POOL_SIZE": "0"},
+         "AUTOCONFIG_LDAP_POOL_SIZE: expected an integer ≥ 1; got '0'"),
+        ({"AUTOCONFIG_FORWARDED_ALLOW_IPS": "proxy"},
+         "AUTOCONFIG_FORWARDED_ALLOW_IPS: expected addresses separated by commas, or *;"
+         " got 'proxy'"),
+        ({"AUTOCONFIG_TRUSTED_PROXIES": "10.0.0.0/33"},
+         "AUTOCONFIG_TRUSTED_PROXIES: expected IP addresses or networks; got '10.0.0.0/33'"),
+        ({"AUTOCONFIG_DNS_NAMESERVER": "9.9.9.9:70000"},
+         "AUTOCONFIG_DNS_NAMESERVER: expected a port from 1 to 65535; got '70000'"),
+        ({"AUTOCONFIG_SERVER_HOST": "-autoconfig.example"},
+         "AUTOCONFIG_SERVER_HOST: expected a host name; a part of the domain between dots"
+         " starts or ends with '-'"),
+        ({"AUTOCONFIG_LDAP_URL": "https://ldap.example"},
+         "AUTOCONFIG_LDAP_URL: expected ldaps://HOST[:PORT] or ldap://HOST[:PORT];"
+         " got 'https://ldap.example'"),
+        ({"AUTOCONFIG_SIGNING_KEY": "/no/such/key.pem"},
+         "AUTOCONFIG_SIGNING_KEY: cannot read '/no/such/key.pem': No such file or directory"),
+        ({"AUTOCONFIG_LDAP_BIND_PASSWORD_FILE": "/"},
+         "AUTOCONFIG_LDAP_BIND_PASSWORD_FILE: cannot read '/': Is a directory"),
+        ({"AUTOCONFIG_LDAP_CA_FILE": "/no/such/ca.pem"},
+         "AUTOCONFIG_LDAP_CA_FILE: /no/such/ca.pem is not a file"),
+        ({"AUTOCONFIG_LDAP_CA_FILE": str(DOMAINS / "example.com.yaml")},
+         f"AUTOCONFIG_LDAP_CA_FILE: {DOMAINS / 'example.com.yaml'} holds no PEM certificate"),
     ],
 )
 def test_a_bad_value_stops_serve_with_one_line(env: dict[str, str], line: str) -> None:
@@ -58,6 +104,52 @@ def test_a_bad_value_stops_serve_with_one_line(env: dict[str, str], line: str) -
     assert result.returncode == 1
     assert result.stderr == f"Error: {line}\n"
     assert result.stdout == ""
+
+
+def test_every_bad_value_is_reported_at_once_one_line_each() -> None:
+    env = {
+        "AUTOCONFIG_BIND": "0.0.0.0:99999", "AUTOCONFIG_WORKERS": "two",
+        "AUTOCONFIG_DNS_TIMEOUT": "-1", "AUTOCONFIG_REUSE_PORT": "maybe",
+        "AUTOCONFIG_SIGNING_CERT": "/no/such/cert.pem",
+    }
+    expected = (
+        "Error: AUTOCONFIG_SIGNING_CERT: cannot read '/no/such/cert.pem':"
+        " No such file or directory\n"
+        "Error: AUTOCONFIG_DNS_TIMEOUT: expected a number more than zero; got '-1'\n"
+        "Error: AUTOCONFIG_BIND: expected a port from 1 to 65535; got '0.0.0.0:99999'\n"
+        "Error: AUTOCONFIG_WORKERS: expected an integer ≥ 1; got 'two'\n"
+        "Error: AUTOCONFIG_REUSE_PORT: expected true or false; got 'maybe'\n"
+    )
+    # serve and settings check everything; the commands that read settings too say the same.
+    for command in (["serve", "--domains", str(DOMAINS)], ["settings"], ["healthcheck"],
+                    ["render", "thunderbird", "alice@example.com", "--domains", str(DOMAINS)],
+                    ["render", "apple", "alice@example.com", "--domains", str(DOMAINS)]):
+        result = run_cli(command, env)
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", expected), command
+
+
+def test_serve_options_are_checked_with_the_variables_they_override() -> None:
+    env = {"AUTOCONFIG_THREADS": "0", "AUTOCONFIG_BIND": "0.0.0.0:99999"}
+    args = ["serve", "--domains", str(DOMAINS), "--bind", "localhost:65536", "--workers", "0"]
+    result = run_cli(args, env)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", (
+        "Error: --bind: expected a port from 1 to 65535; got 'localhost:65536'\n"
+        "Error: --workers: expected an integer ≥ 1; got '0'\n"
+        "Error: AUTOCONFIG_THREADS: expected an integer ≥ 1; got '0'\n"
+    ))
+    result = run_cli([*args[:3], "--bind", "unix:", "--workers", "1.5"], {})
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", (
+        "Error: --bind: expected unix:PATH of a socket file; got 'unix:'\n"
+        "Error: --workers: expected an integer ≥ 1; got '1.5'\n"
+    ))
+
+
+def test_good_addresses_pass(tmp_path: Path) -> None:
+    for bind in ("127.0.0.1:8000", "[::1]:8000", "localhost:1", "mail.example.:65535",
+                 f"unix:{tmp_path}/autoconfig.sock", "0.0.0.0:8000"):
+        assert Settings.from_env({"AUTOCONFIG_BIND": bind}).bind == bind
+    assert Settings.from_env({"AUTOCONFIG_FORWARDED_ALLOW_IPS": "*"}).forwarded_allow_ips == "*"
+    assert Settings.from_env({}, {"--bind": None, "--workers": "2"}).workers == 2
 
 
 def test_an_unknown_variable_is_warned_about_with_the_nearest_name(tmp_path: Path) -> None:
@@ -119,15 +211,17 @@ def test_gunicorn_gets_its_knobs_from_the_settings() -> None:
         "AUTOCONFIG_WORKER_CLASS": "sync", "AUTOCONFIG_THREADS": "8",
         "AUTOCONFIG_REUSE_PORT": "true",
     })
-    assert gunicorn_options(settings, None, None) == {
+    assert gunicorn_options(settings) == {
         "bind": "127.0.0.1:9001", "workers": 3, "worker_class": "sync", "threads": 1,
         "forwarded_allow_ips": "127.0.0.1,::1", "reuse_port": True,
         "logger_class": "autoconfig.server.access_log.AddressFreeLogger",
     }
     # The command line wins over the environment.
-    assert gunicorn_options(settings, "unix:/run/a.sock", 5)["bind"] == "unix:/run/a.sock"
-    assert gunicorn_options(settings, None, 5)["workers"] == 5
+    env = {"AUTOCONFIG_BIND": "127.0.0.1:9001", "AUTOCONFIG_WORKERS": "3"}
+    options = {"--bind": "unix:/run/a.sock", "--workers": "5"}
+    overridden = gunicorn_options(Settings.from_env(env, options))
+    assert (overridden["bind"], overridden["workers"]) == ("unix:/run/a.sock", 5)
     # gthread, the default, is served by the variant that spreads connections.
-    assert gunicorn_options(Settings.from_env({}), None, None)["worker_class"] == (
+    assert gunicorn_options(Settings.from_env({}))["worker_class"] == (
         "autoconfig.server.worker.BalancedThreadWorker"
     )

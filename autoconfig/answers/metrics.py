@@ -7,17 +7,20 @@ prometheus_client picks that mode when it is first imported, so it is imported h
 only when an app is built, after ``serve`` has set the variable; an app built without
 it (the tests' in-process apps) counts in its own registry.
 
-Labels come from fixed sets only (endpoint family, status class, outcome): never an
-address, a domain or a path, so the number of series is bounded whatever clients send.
+Labels come from fixed sets only (endpoint family, status class, outcome; the build's
+versions): never an address, a domain or a path, so the number of series is bounded
+whatever clients send.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 from typing import TYPE_CHECKING, Any
 
 from autoconfig.directory.failures import Kind
 from autoconfig.directory.lookup import LOOKUP_RESULTS
+from autoconfig.distribution import installed_version
 from autoconfig.domains.registry import Registry
 
 if TYPE_CHECKING:
@@ -127,6 +130,15 @@ class Metrics:
             " directory (bounded by AUTOCONFIG_LDAP_TIMEOUT)",
             buckets=DIRECTORY_BUCKETS, registry=registry,
         )
+        # Which release runs, for dashboards and alerts across a rollout. Every process
+        # that builds an app writes 1; "max" shows it once, where the default mode would
+        # show one series per process and "sum" would add them up to the process count.
+        self.build_info = Gauge(
+            "autoconfig_build_info", "The running release: always 1, labelled with the"
+            " version of autoconfig and of Python", ["version", "python"],
+            registry=registry, multiprocess_mode="max",
+        )
+        self.build_info.labels(installed_version(), platform.python_version()).set(1)
         for result in RELOAD_RESULTS:  # every series exists from the start, at 0
             self.reloads.labels(result)
         for result in MX_RESULTS:

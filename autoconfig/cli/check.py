@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from autoconfig.cli.common import default_domains_dir, domains_option
+from autoconfig.cli.common import BadSettings, default_domains_dir, domains_option
 from autoconfig.cli.directory import directory_findings, online_findings
 from autoconfig.domains.cache import CompiledCache
 from autoconfig.domains.cache_writer import cache_entries, snapshot_differs
@@ -50,7 +50,7 @@ def check(directory: Path | None, domains_dir: Path | None, strict: bool, online
         try:
             about_directory += online_findings(registry)
         except SettingsError as error:
-            raise click.ClickException(str(error)) from None
+            raise BadSettings(error) from None
     errors = [*registry.errors, *(f for f in about_directory if f.severity == "error")]
     warnings += [f for f in about_directory if f.severity != "error"]
     # file by file, top to bottom, as an admin fixes them (a file's errors come from

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -17,9 +17,23 @@ from autoconfig.domains.registry import (
     load_directory,
     require_domains,
 )
-from autoconfig.settings import DEFAULT_DOMAINS_DIR, variable
+from autoconfig.settings import DEFAULT_DOMAINS_DIR, SettingsError, variable
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class BadSettings(click.ClickException):
+    """Every bad setting on its own ``Error:`` line, exit 1: all of them at once, so an
+    admin fixes them in one go (click's own exception prints one message)."""
+
+    def __init__(self, error: SettingsError) -> None:
+        super().__init__(str(error))
+        self.problems = error.problems
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """One ``Error:`` line per bad value, on stderr."""
+        for problem in self.problems:
+            click.echo(f"Error: {problem}", file=file, err=file is None)
 
 
 def default_domains_dir() -> Path:

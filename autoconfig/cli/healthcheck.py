@@ -10,6 +10,7 @@ import http.client
 
 import click
 
+from autoconfig.cli.common import BadSettings
 from autoconfig.settings import Settings, SettingsError
 
 # A server listening on every address is asked on loopback.
@@ -24,7 +25,7 @@ def healthcheck(path: str, timeout: float) -> None:
     try:
         bind = Settings.from_env().bind
     except SettingsError as error:
-        raise click.ClickException(str(error)) from None
+        raise BadSettings(error) from None
     if bind.startswith("unix:"):
         raise click.ClickException(f"AUTOCONFIG_BIND is a unix socket ({bind}); use TCP")
     host, _, port = bind.rpartition(":")

@@ -13,7 +13,13 @@ import click
 
 from autoconfig.address import EmailAddress
 from autoconfig.answers.apple import usable_name
-from autoconfig.cli.common import config_for, domains_option, load_registry, parse_cli_address
+from autoconfig.cli.common import (
+    BadSettings,
+    config_for,
+    domains_option,
+    load_registry,
+    parse_cli_address,
+)
 from autoconfig.cli.directory import directory_for_commands
 from autoconfig.directory import UserConfig, personalize
 from autoconfig.domains.records import DomainConfig, Protocol
@@ -36,7 +42,7 @@ def _for_user(config: DomainConfig, address: EmailAddress) -> UserConfig:
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        raise click.ClickException(str(error)) from None
+        raise BadSettings(error) from None
     with directory_for_commands(settings) as directory:
         return personalize(directory, config, address)
 
@@ -107,7 +113,9 @@ def apple(
         incoming_server(user.config, options.protocol)
         body = render_mobileconfig(user.config, parsed, options)
         signer = configured_signer(settings) if signed else None
-    except (SettingsError, SigningError, ProfileRequestError) as error:
+    except SettingsError as error:
+        raise BadSettings(error) from None
+    except (SigningError, ProfileRequestError) as error:
         raise click.ClickException(str(error)) from None
     if signed and signer is None:
         raise click.ClickException(

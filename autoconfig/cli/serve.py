@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from autoconfig.answers.metrics import MULTIPROCESS_VARIABLE
-from autoconfig.cli.common import domains_option
+from autoconfig.cli.common import BadSettings, domains_option
 from autoconfig.cli.directory import bind_test_at_start
 from autoconfig.domains.registry import NoValidDomainsError
 from autoconfig.server.access_log import LOGGER_CLASSES
@@ -32,11 +32,11 @@ START_ERRORS = (
 WORKER_CLASSES = {"gthread": "autoconfig.server.worker.BalancedThreadWorker", "sync": "sync"}
 
 
-def gunicorn_options(settings: Settings, bind: str | None, workers: int | None) -> dict[str, Any]:
-    """gunicorn's knobs from the settings; the command line's options win."""
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """gunicorn's knobs from the settings (the command line's options already in them)."""
     return {
-        "bind": bind or settings.bind,
-        "workers": workers or settings.workers or os.cpu_count() or 2,
+        "bind": settings.bind,
+        "workers": settings.workers or os.cpu_count() or 2,
         "worker_class": WORKER_CLASSES[settings.worker_class],
         # gunicorn turns sync into gthread when threads > 1, so sync gets exactly one.
         "threads": settings.threads if settings.worker_class == "gthread" else 1,
@@ -46,22 +46,28 @@ def gunicorn_options(settings: Settings, bind: str | None, workers: int | None) 
     }
 
 
+# The options are checked with the variables they override (Settings.from_env), so a
+# bad option and a bad variable are reported together, each on its own line.
 @click.command()
 @click.option("--bind", default=None, help="HOST:PORT or unix:PATH [default: $AUTOCONFIG_BIND].")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@click.option("--workers", metavar="INTEGER", default=None,
+              help="Worker processes, 1 or more [default: $AUTOCONFIG_WORKERS].")
 @domains_option
-def serve(bind: str | None, workers: int | None, domains_dir: Path | None) -> None:
+def serve(bind: str | None, workers: str | None, domains_dir: Path | None) -> None:
     """Serve the domain files with gunicorn (never the Flask development server).
 
-    Loads the domain files once, then runs gunicorn in the same process. A bad
-    AUTOCONFIG_* setting, a folder with no valid file, an unusable signing file or an
-    incomplete installation stops it with one message. The settings are in
-    `autoconfig docs settings`.
+    Loads the domain files once, then runs gunicorn in the same process. Bad
+    AUTOCONFIG_* settings or options stop it with exit status 1 and one line per bad
+    value; so do a folder with no valid file, an unusable signing file or an
+    incomplete installation. The settings are in `autoconfig docs settings`.
     """
+    for warning in unknown_variables():
+        click.echo(f"Warning: {warning}", err=True)
+    try:  # every variable and option checked before anything starts
+        settings = Settings.from_env(options={"--bind": bind, "--workers": workers})
+    except SettingsError as error:
+        raise BadSettings(error) from None
     try:
-        settings = Settings.from_env()  # every variable checked before anything starts
-        for warning in unknown_variables():
-            click.echo(f"Warning: {warning}", err=True)
         read_settings()
         settings = settings.with_domains((domains_dir or settings.domains).resolve())
     except START_ERRORS as error:
@@ -78,7 +84,7 @@ def serve(bind: str | None, workers: int | None, domains_dir: Path | None) -> No
             raise click.ClickException(str(error)) from None
         bind_test_at_start(app.services.directory, app.store.snapshot.registry)
         sys.stdout.flush()
-        PreloadedApplication(app, gunicorn_options(settings, bind, workers)).run()
+        PreloadedApplication(app, gunicorn_options(settings)).run()
     finally:
         if os.getpid() == master:  # a worker leaves through here too, after the fork
             shutil.rmtree(metrics_dir, ignore_errors=True)

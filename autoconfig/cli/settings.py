@@ -6,6 +6,7 @@ import os
 
 import click
 
+from autoconfig.cli.common import BadSettings
 from autoconfig.settings import (
     Settings,
     SettingsError,
@@ -23,12 +24,12 @@ def settings_command(markdown: bool) -> None:
     if markdown:
         click.echo(markdown_table(), nl=False)
         return
+    for warning in unknown_variables():
+        click.echo(f"Warning: {warning}", err=True)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        raise click.ClickException(str(error)) from None
-    for warning in unknown_variables():
-        click.echo(f"Warning: {warning}", err=True)
+        raise BadSettings(error) from None
     for field in Settings.model_fields:
         name = variable(field)
         origin = "" if os.environ.get(name) else "  (default)"
