@@ -18,6 +18,7 @@ from autoconfig.domains.follow import Follower
 from autoconfig.domains.reloader import Reloader
 from autoconfig.domains.snapshot import first_snapshot
 from autoconfig.domains.watch import DirectoryWatcher
+from tests.support.domain_files import served_host, write_domain
 
 # Python 3.12 warns about fork() in a process with threads; forking with the following
 # thread running is exactly what a WSGI server does after `create_app()`.
@@ -25,25 +26,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:This process .* is multi-threaded:DeprecationWarning"
 )
 
-DOMAIN = """name: Example
-domains: [example.com]
-incoming: [{{protocol: imap, host: {host}, security: tls}}]
-outgoing: [{{host: smtp.example.com, security: tls}}]
-"""
 INTERVAL = 0.2
-
-
-def write(domains_dir: Path, host: str) -> None:
-    path = domains_dir / "example.com.yaml"
-    path.write_text(DOMAIN.format(host=host))
-    stamp = path.stat().st_mtime_ns + 1_000_000_000  # not the stamp of the last write
-    os.utime(path, ns=(stamp, stamp))
-
-
-def served_host(reloader: Reloader) -> str:
-    config = reloader.snapshot.registry.lookup("example.com")
-    assert config is not None
-    return config.incoming[0].host
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -76,7 +59,7 @@ def in_child(body: Callable[[], bool]) -> int:
 def domains_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "domains"
     folder.mkdir()
-    write(folder, "imap.example.com")
+    write_domain(folder, "example.com", "imap.example.com")
     return folder
 
 
@@ -102,7 +85,7 @@ def test_following_here_serves_an_edit_and_stop_ends_the_thread(
 ) -> None:
     follower.follow_everywhere()
     assert len(reload_threads()) == 1
-    write(domains_dir, "mail.example.com")
+    write_domain(domains_dir, "example.com", "mail.example.com")
     assert wait_for(lambda: served_host(reloader) == "mail.example.com")
     assert reloader.generation == 2
     follower.stop()
@@ -117,7 +100,7 @@ def test_as_master_the_callbacks_surround_each_reload_and_a_refused_one(
         on_reloaded=lambda: told.append(f"reloaded {reloader.generation}"),
         on_reload_started=lambda: told.append(f"started {reloader.generation}"),
     )
-    write(domains_dir, "mail.example.com")
+    write_domain(domains_dir, "example.com", "mail.example.com")
     assert wait_for(lambda: len(told) == 2)
     assert told == ["started 1", "reloaded 2"]
     (domains_dir / "example.com.yaml").unlink()  # nothing valid left: refused
@@ -143,12 +126,13 @@ def test_a_process_forked_from_one_following_everywhere_follows_by_itself(
         followed = wait_for(lambda: served_host(reloader) == "second.example.com")
         return caught_up and own and followed
 
-    write(domains_dir, "first.example.com")  # the parent's thread needs > 50 ms to see it
+    # the parent's thread needs > 50 ms to see it
+    write_domain(domains_dir, "example.com", "first.example.com")
     pid_status: list[int] = []
     forking = threading.Thread(target=lambda: pid_status.append(in_child(child)))
     forking.start()
     assert os.read(ready_in, 5) == b"ready"
-    write(domains_dir, "second.example.com")
+    write_domain(domains_dir, "example.com", "second.example.com")
     os.write(go_out, b"!")
     forking.join(timeout=30)
     assert pid_status == [0]
@@ -163,7 +147,7 @@ def test_a_process_forked_from_the_master_does_not_follow(
 
     def child() -> bool:
         before = reloader.snapshot
-        write(domains_dir, "mail.example.com")
+        write_domain(domains_dir, "example.com", "mail.example.com")
         time.sleep(1.0)  # five intervals: a follower would have reloaded by now
         return reload_threads() == [] and reloader.snapshot is before
 

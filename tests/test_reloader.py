@@ -12,12 +12,8 @@ import pytest
 from autoconfig.domains.registry import Registry
 from autoconfig.domains.reloader import Reloader
 from autoconfig.domains.snapshot import first_snapshot
+from tests.support.domain_files import served_host, write_domain
 
-DOMAIN = """name: {name}
-domains: [{domain}]
-incoming: [{{protocol: imap, host: {host}, security: tls}}]
-outgoing: [{{host: smtp.{domain}, security: tls}}]
-"""
 REFUSED = "reload refused, the last good configuration keeps serving"
 
 
@@ -35,27 +31,12 @@ class Recorder:
         self.events.append(("refused", 0))
 
 
-def write(domains_dir: Path, domain: str, host: str) -> Path:
-    path = domains_dir / f"{domain}.yaml"
-    path.write_text(DOMAIN.format(name=domain, domain=domain, host=host))
-    # Two writes in the same clock tick with the same size look alike: move the time on.
-    stamp = path.stat().st_mtime_ns + 1_000_000_000
-    os.utime(path, ns=(stamp, stamp))
-    return path
-
-
-def host_of(reloader: Reloader, domain: str) -> str:
-    config = reloader.snapshot.registry.lookup(domain)
-    assert config is not None
-    return config.incoming[0].host
-
-
 @pytest.fixture
 def domains_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "domains"
     folder.mkdir()
-    write(folder, "one.example", "imap.one.example")
-    write(folder, "two.example", "imap.two.example")
+    write_domain(folder, "one.example", "imap.one.example")
+    write_domain(folder, "two.example", "imap.two.example")
     return folder
 
 
@@ -85,11 +66,13 @@ def test_an_edit_is_served_by_a_new_snapshot_and_generation(
     domains_dir: Path, reloader: Reloader, observer: Recorder
 ) -> None:
     before = reloader.snapshot
-    write(domains_dir, "one.example", "mail.one.example")
+    write_domain(domains_dir, "one.example", "mail.one.example")
     told: list[str] = []
-    assert reloader.reload_if_changed(started=lambda: told.append(host_of(reloader, "one.example")))
+    assert reloader.reload_if_changed(
+        started=lambda: told.append(served_host(reloader, "one.example"))
+    )
     assert told == ["imap.one.example"]  # told before the new files were read
-    assert host_of(reloader, "one.example") == "mail.one.example"
+    assert served_host(reloader, "one.example") == "mail.one.example"
     assert reloader.snapshot is not before
     assert reloader.generation == 2
     assert observer.events == [("loaded", 1), ("loaded", 2)]
@@ -97,13 +80,13 @@ def test_an_edit_is_served_by_a_new_snapshot_and_generation(
 
 def test_named_files_are_the_only_ones_looked_at(domains_dir: Path, reloader: Reloader) -> None:
     """What inotify reported is all a reload stat-s again."""
-    write(domains_dir, "one.example", "mail.one.example")
-    write(domains_dir, "two.example", "mail.two.example")
+    write_domain(domains_dir, "one.example", "mail.one.example")
+    write_domain(domains_dir, "two.example", "mail.two.example")
     assert reloader.reload_if_changed(frozenset({"one.example.yaml"}))
-    assert host_of(reloader, "one.example") == "mail.one.example"
-    assert host_of(reloader, "two.example") == "imap.two.example"
+    assert served_host(reloader, "one.example") == "mail.one.example"
+    assert served_host(reloader, "two.example") == "imap.two.example"
     assert reloader.reload_if_changed()  # a full look (the safety tick) finds the other
-    assert host_of(reloader, "two.example") == "mail.two.example"
+    assert served_host(reloader, "two.example") == "mail.two.example"
 
 
 def test_a_refused_reload_keeps_the_last_good_snapshot_and_is_logged_once(
@@ -123,16 +106,16 @@ def test_a_refused_reload_keeps_the_last_good_snapshot_and_is_logged_once(
     assert reloader.snapshot is before
     assert reloader.generation == 1
     assert observer.events == [("loaded", 1), ("refused", 0)]
-    write(domains_dir, "three.example", "imap.three.example")  # a good file again: served
+    write_domain(domains_dir, "three.example", "imap.three.example")  # a good file again: served
     assert reloader.reload_if_changed()
-    assert host_of(reloader, "three.example") == "imap.three.example"
+    assert served_host(reloader, "three.example") == "imap.three.example"
     assert reloader.generation == 2
 
 
 def test_one_thread_reloads_while_another_asking_returns_at_once(
     domains_dir: Path, reloader: Reloader
 ) -> None:
-    write(domains_dir, "one.example", "mail.one.example")
+    write_domain(domains_dir, "one.example", "mail.one.example")
     meanwhile: list[bool] = []
 
     def another_thread_asks() -> None:
@@ -149,7 +132,7 @@ def test_a_child_forked_during_a_reload_can_reload_after_forked(
     domains_dir: Path, reloader: Reloader
 ) -> None:
     """The thread that held the lock at the fork is not in the child."""
-    write(domains_dir, "one.example", "mail.one.example")
+    write_domain(domains_dir, "one.example", "mail.one.example")
     children: list[int] = []
 
     def fork_now() -> None:
@@ -160,8 +143,8 @@ def test_a_child_forked_during_a_reload_can_reload_after_forked(
         code = 1
         try:
             reloader.forked()
-            write(domains_dir, "two.example", "mail.two.example")
-            ok = reloader.reload_if_changed() and host_of(reloader, "two.example") == (
+            write_domain(domains_dir, "two.example", "mail.two.example")
+            ok = reloader.reload_if_changed() and served_host(reloader, "two.example") == (
                 "mail.two.example"
             )
             code = 0 if ok else 2

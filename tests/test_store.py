@@ -11,32 +11,14 @@ import pytest
 
 from autoconfig.domains.registry import NoValidDomainsError
 from autoconfig.domains.store import ConfigStore
-
-DOMAIN = """name: Example
-domains: [example.com]
-incoming: [{{protocol: imap, host: {host}, security: tls}}]
-outgoing: [{{host: smtp.example.com, security: tls}}]
-"""
-
-
-def write(domains_dir: Path, host: str) -> None:
-    path = domains_dir / "example.com.yaml"
-    path.write_text(DOMAIN.format(host=host))
-    stamp = path.stat().st_mtime_ns + 1_000_000_000  # not the stamp of the last write
-    os.utime(path, ns=(stamp, stamp))
-
-
-def served_host(store: ConfigStore) -> str:
-    config = store.snapshot.registry.lookup("example.com")
-    assert config is not None
-    return config.incoming[0].host
+from tests.support.domain_files import served_host, write_domain
 
 
 @pytest.fixture
 def domains_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "domains"
     folder.mkdir()
-    write(folder, "imap.example.com")
+    write_domain(folder, "example.com", "imap.example.com")
     return folder
 
 
@@ -47,7 +29,7 @@ def test_reading_the_snapshot_and_generation_starts_no_thread(domains_dir: Path)
         assert served_host(store) == "imap.example.com"
         assert store.generation == 1
         assert threading.active_count() == threads
-        write(domains_dir, "mail.example.com")
+        write_domain(domains_dir, "example.com", "mail.example.com")
         time.sleep(0.5)  # more than two intervals: no one is following
         assert served_host(store) == "imap.example.com"
         assert store.reload_if_changed()  # asked for, it reloads
@@ -62,7 +44,7 @@ def test_follow_starts_one_thread_that_stop_ends(domains_dir: Path) -> None:
     store.follow()
     try:
         assert threading.active_count() == threads + 1
-        write(domains_dir, "mail.example.com")
+        write_domain(domains_dir, "example.com", "mail.example.com")
         deadline = time.monotonic() + 10
         while served_host(store) != "mail.example.com" and time.monotonic() < deadline:
             time.sleep(0.02)

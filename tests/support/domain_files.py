@@ -1,0 +1,39 @@
+"""Small domain files for the reload tests, written so that every edit is seen."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+from autoconfig.domains.snapshot import Snapshot
+
+DOMAIN = """name: {domain}
+domains: [{domain}]
+incoming: [{{protocol: imap, host: {host}, security: tls}}]
+outgoing: [{{host: smtp.{domain}, security: tls}}]
+"""
+
+
+class Serving(Protocol):
+    """A store or reloader: whatever holds the current snapshot."""
+
+    @property
+    def snapshot(self) -> Snapshot: ...
+
+
+def write_domain(folder: Path, domain: str, host: str) -> Path:
+    """``<domain>.yaml`` with one IMAP server on ``host``."""
+    path = folder / f"{domain}.yaml"
+    path.write_text(DOMAIN.format(domain=domain, host=host))
+    # Two writes in the same clock tick with the same size look alike: move the time on.
+    stamp = path.stat().st_mtime_ns + 1_000_000_000
+    os.utime(path, ns=(stamp, stamp))
+    return path
+
+
+def served_host(serving: Serving, domain: str = "example.com") -> str:
+    """The IMAP host ``serving`` answers ``domain`` with now."""
+    config = serving.snapshot.registry.lookup(domain)
+    assert config is not None
+    return config.incoming[0].host
