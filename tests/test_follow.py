@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,9 @@ from autoconfig.domains.reloader import Reloader
 from autoconfig.domains.snapshot import first_snapshot
 from autoconfig.domains.watch import DirectoryWatcher
 from tests.support.domain_files import served_host, write_domain
+from tests.support.system import wait_for as poll
+
+wait_for = partial(poll, every=0.02)  # a thread, not a server: look often
 
 # Python 3.12 warns about fork() in a process with threads; forking with the following
 # thread running is exactly what a WSGI server does after `create_app()`.
@@ -27,15 +31,6 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 INTERVAL = 0.2
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def reload_threads() -> list[threading.Thread]:

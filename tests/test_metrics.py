@@ -7,9 +7,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from autoconfig.directory.lookup import LOOKUP_RESULTS
 from autoconfig.distribution import installed_version
 from tests.support.http import Reply, request
 from tests.support.server import RunningServer, run_server
+from tests.support.system import wait_for
 
 THUNDERBIRD = "/mail/config-v1.1.xml?emailaddress=alice@example.com"
 V2 = "/autodiscover/autodiscover.json/v1.0/bob@unknown.example?Protocol=AutodiscoverV1"
@@ -83,15 +82,6 @@ def build_info(scraped: dict[tuple[str, frozenset[tuple[str, str]]], float],
 
 def worker_pids(server: RunningServer) -> list[int]:
     return [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", server.log())]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_counts_add_up_across_two_workers_and_no_label_names_a_user(

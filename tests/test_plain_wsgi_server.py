@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,9 @@ import pytest
 from tests.support.http import free_port, request
 from tests.support.installed import installed_venv
 from tests.support.system import stop_process
+from tests.support.system import wait_for as poll
+
+wait_for = partial(poll, timeout=15.0)  # workers replaced under a plain gunicorn
 
 DOMAIN = """name: Example
 domains: [example.com]
@@ -29,15 +32,6 @@ incoming: [{{protocol: imap, host: {host}, security: tls}}]
 outgoing: [{{host: smtp.example.com, security: tls}}]
 """
 QUERY = "/mail/config-v1.1.xml?emailaddress=alice@example.com"
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @contextmanager

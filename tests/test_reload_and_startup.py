@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from tests.support.http import request
 from tests.support.installed import run_installed
 from tests.support.server import run_server
+from tests.support.system import wait_for
 
 QUERY = "/mail/config-v1.1.xml?emailaddress=alice@example.com"
-
-
-def wait_for(condition: object, timeout: float = 10.0) -> bool:
-    """Poll ``condition()`` until true (the server checks files every 0.5 s in tests)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_serve_refuses_to_start_without_a_valid_domain_file(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ import os
 import shutil
 import signal
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,14 @@ def stop_process(
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10.0, every: float = 0.1) -> bool:
+    """Poll ``condition()`` every ``every`` seconds until it is true; False after
+    ``timeout`` seconds (the caller asserts, so a failure says what was awaited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return False
