@@ -210,7 +210,7 @@ class Settings(BaseSettings):
         "'gthread' or 'sync'",
     )
     threads: int = setting(4, "threads per gthread worker", "an integer ≥ 1")
-    reuse_port: bool = setting(
+    so_reuseport: bool = setting(
         False, "let several servers listen on one port (`SO_REUSEPORT`; the kernel spreads"
         " connections), e.g. replicas on a node's host network", "true or false",
     )
@@ -556,6 +556,18 @@ def _problems(
     return lines
 
 
+# The variables a kubelet gives every container for each Service of its namespace
+# (https://kubernetes.io/docs/concepts/services-networking/service/#environment-variables,
+# the Docker-links form included): a Service named ``autoconfig`` or ``autoconfig-*`` yields
+# variables of this prefix ending in ``_SERVICE_HOST``, ``_PORT_8000_TCP_ADDR`` and so on.
+# They are not typos, so they are not warned about, and no setting may ever be named like
+# one (tests/test_settings.py), or such a Service would set it.
+SERVICE_LINK = re.compile(
+    r"[A-Z0-9_]+_(?:SERVICE_HOST|SERVICE_PORT(?:_[A-Z0-9_]+)?"
+    r"|PORT(?:_[0-9]+_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)?)"
+)
+
+
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     """A warning for each ``AUTOCONFIG_*`` variable nothing reads (a typo, usually)."""
     environ = os.environ if environ is None else environ
@@ -563,6 +575,8 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     warnings = []
     for name in sorted(environ):
         suffix = name.removeprefix(PREFIX)
+        if SERVICE_LINK.fullmatch(name):
+            continue
         if name.startswith(PREFIX) and suffix not in known:
             close = difflib.get_close_matches(suffix, known, n=1)  # the shared prefix
             hint = f"; did you mean {PREFIX}{close[0]}?" if close else ""  # says nothing

@@ -5,7 +5,7 @@ per machine, then the wheels and the image), plays deploy/kubernetes/ (two repli
 sends every client's requests, updates the domain files as the kubelet updates a
 ConfigMap, and stops the pods. Changes to the manifests, made here only because podman
 is not a cluster: ``hostNetwork`` (podman here cannot give pods their own network) with
-the server on a free loopback port shared by both replicas (AUTOCONFIG_REUSE_PORT), and
+the server on a free loopback port shared by both replicas (AUTOCONFIG_SO_REUSEPORT), and
 the ConfigMap's files in a kubelet-style directory (podman copies a ConfigMap once and
 never updates it). Run as root, the test installs podman, runc, catatonit and mmdebstrap
 from Debian; without them it fails under CI=true and is skipped otherwise, saying why.
@@ -109,7 +109,7 @@ def render(documents: list[dict[str, Any]], port: int, domains: Path) -> list[di
             container["image"] = IMAGE
             env = {item["name"]: item for item in container["env"]}
             env["AUTOCONFIG_BIND"]["value"] = f"127.0.0.1:{port}"
-            container["env"] += [{"name": "AUTOCONFIG_REUSE_PORT", "value": "true"},
+            container["env"] += [{"name": "AUTOCONFIG_SO_REUSEPORT", "value": "true"},
                                  {"name": "AUTOCONFIG_RELOAD_INTERVAL", "value": "0.5"}]
             del container["ports"]  # host network: no port mapping
             for probe in ("startupProbe", "livenessProbe", "readinessProbe"):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from autoconfig.cli.serve import gunicorn_options
-from autoconfig.settings import Settings, markdown_table, unknown_variables
+from autoconfig.settings import SERVICE_LINK, Settings, markdown_table, unknown_variables, variable
 from tests.support.paths import DOMAINS, REPO
 
 AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
@@ -46,8 +46,8 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
          "AUTOCONFIG_RELOAD_INTERVAL: expected a number of seconds, 0 or more; got 'soon'"),
         ({"AUTOCONFIG_CACHE_MAX_AGE": "-5"},
          "AUTOCONFIG_CACHE_MAX_AGE: expected a whole number of seconds, 0 or more; got '-5'"),
-        ({"AUTOCONFIG_REUSE_PORT": "maybe"},
-         "AUTOCONFIG_REUSE_PORT: expected true or false; got 'maybe'"),
+        ({"AUTOCONFIG_SO_REUSEPORT": "maybe"},
+         "AUTOCONFIG_SO_REUSEPORT: expected true or false; got 'maybe'"),
         ({"AUTOCONFIG_PROFILE_PREFIX": "profiles"},
          "AUTOCONFIG_PROFILE_PREFIX: expected a reverse-DNS name such as"
          " 'com.example.autoconfig'; got 'profiles'"),
@@ -109,7 +109,7 @@ def test_a_bad_value_stops_serve_with_one_line(env: dict[str, str], line: str) -
 def test_every_bad_value_is_reported_at_once_one_line_each() -> None:
     env = {
         "AUTOCONFIG_BIND": "0.0.0.0:99999", "AUTOCONFIG_WORKERS": "two",
-        "AUTOCONFIG_DNS_TIMEOUT": "-1", "AUTOCONFIG_REUSE_PORT": "maybe",
+        "AUTOCONFIG_DNS_TIMEOUT": "-1", "AUTOCONFIG_SO_REUSEPORT": "maybe",
         "AUTOCONFIG_SIGNING_CERT": "/no/such/cert.pem",
     }
     expected = (
@@ -118,7 +118,7 @@ def test_every_bad_value_is_reported_at_once_one_line_each() -> None:
         "Error: AUTOCONFIG_DNS_TIMEOUT: expected a number more than zero; got '-1'\n"
         "Error: AUTOCONFIG_BIND: expected a port from 1 to 65535; got '0.0.0.0:99999'\n"
         "Error: AUTOCONFIG_WORKERS: expected an integer ≥ 1; got 'two'\n"
-        "Error: AUTOCONFIG_REUSE_PORT: expected true or false; got 'maybe'\n"
+        "Error: AUTOCONFIG_SO_REUSEPORT: expected true or false; got 'maybe'\n"
     )
     # serve and settings check everything; the commands that read settings too say the same.
     for command in (["serve", "--domains", str(DOMAINS)], ["settings"], ["healthcheck"],
@@ -165,6 +165,50 @@ def test_an_unknown_variable_is_warned_about_with_the_nearest_name(tmp_path: Pat
     ]
 
 
+def kubelet_service_links(service: str, ip: str, ports: dict[str, int]) -> dict[str, str]:
+    """The variables a kubelet sets for one Service (enableServiceLinks, the default)."""
+    prefix = service.upper().replace("-", "_")
+    first = next(iter(ports.values()))
+    links = {f"{prefix}_SERVICE_HOST": ip, f"{prefix}_SERVICE_PORT": str(first),
+             f"{prefix}_PORT": f"tcp://{ip}:{first}"}
+    for name, port in ports.items():
+        links[f"{prefix}_SERVICE_PORT_{name.upper().replace('-', '_')}"] = str(port)
+        links[f"{prefix}_PORT_{port}_TCP"] = f"tcp://{ip}:{port}"
+        links[f"{prefix}_PORT_{port}_TCP_PROTO"] = "tcp"
+        links[f"{prefix}_PORT_{port}_TCP_PORT"] = str(port)
+        links[f"{prefix}_PORT_{port}_TCP_ADDR"] = ip
+    return links
+
+
+KUBELET_VARIABLES = {
+    **kubelet_service_links("autoconfig", "10.96.0.10", {"site": 8080, "plain-http": 8081}),
+    **kubelet_service_links("autoconfig-app", "10.96.0.11", {"http": 8000}),
+}
+
+
+def test_a_kubelets_service_links_start_serve_without_a_warning(tmp_path: Path) -> None:
+    # Services named autoconfig and autoconfig-app give every pod of their namespace
+    # AUTOCONFIG_SERVICE_HOST, AUTOCONFIG_APP_PORT_8000_TCP_ADDR and their kin, unless
+    # the pod says enableServiceLinks: false; neither a warning nor a setting comes of them.
+    assert len(KUBELET_VARIABLES) == 21
+    result = run_cli(["serve", "--domains", str(tmp_path)], KUBELET_VARIABLES)
+    assert result.returncode == 1  # the empty directory, after the settings were read
+    assert "Warning" not in result.stderr, result.stderr
+    assert unknown_variables({**KUBELET_VARIABLES, "AUTOCONFIG_WORKER": "2"}) == [
+        "AUTOCONFIG_WORKER is not a setting of autoconfig and is ignored;"
+        " did you mean AUTOCONFIG_WORKERS?"
+    ]
+
+
+def test_no_setting_is_named_like_a_service_link() -> None:
+    # A setting named AUTOCONFIG_PORT, say, would be set to "tcp://10.96.0.10:8080" in
+    # every pod of a namespace holding a Service named autoconfig.
+    assert all(SERVICE_LINK.fullmatch(name) for name in KUBELET_VARIABLES)
+    clashes = [variable(field) for field in Settings.model_fields
+               if SERVICE_LINK.fullmatch(variable(field))]
+    assert clashes == []
+
+
 def test_settings_command_prints_every_value_and_marks_defaults() -> None:
     result = run_cli(["settings"], {"AUTOCONFIG_WORKERS": "3", "AUTOCONFIG_DNS_TIMEOUT": "0.5"})
     assert result.returncode == 0, result.stderr
@@ -209,7 +253,7 @@ def test_gunicorn_gets_its_knobs_from_the_settings() -> None:
     settings = Settings.from_env({
         "AUTOCONFIG_BIND": "127.0.0.1:9001", "AUTOCONFIG_WORKERS": "3",
         "AUTOCONFIG_WORKER_CLASS": "sync", "AUTOCONFIG_THREADS": "8",
-        "AUTOCONFIG_REUSE_PORT": "true",
+        "AUTOCONFIG_SO_REUSEPORT": "true",
     })
     assert gunicorn_options(settings) == {
         "bind": "127.0.0.1:9001", "workers": 3, "worker_class": "sync", "threads": 1,

@@ -41,7 +41,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # gunicorn turns sync into gthread when threads > 1, so sync gets exactly one.
         "threads": settings.threads if settings.worker_class == "gthread" else 1,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
-        "reuse_port": settings.reuse_port,
+        "reuse_port": settings.so_reuseport,
         "logger_class": LOGGER_CLASSES[settings.log_format],
     }
 
