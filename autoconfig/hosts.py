@@ -4,7 +4,8 @@ Thunderbird tries ``autoconfig.<domain>`` before ``<domain>/.well-known``
 (``docs/thunderbird.md``); Outlook tries ``<domain>`` and ``autodiscover.<domain>``
 (MS-OXDSCLI 3.1.5); PACC clients ask ``ua-auto-config.<domain>``
 (draft-ietf-mailmaint-pacc, ``docs/pacc.md``). The answers, the DNS records and the
-Kubernetes Ingress example (``deploy/kubernetes/ingress.yaml``) use these names.
+Kubernetes Gateway routes (``deploy/kubernetes/overlays/production/gateway.yaml``) use
+these names.
 """
 
 from __future__ import annotations

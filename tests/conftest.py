@@ -20,9 +20,10 @@ from tests.support.server import RunningServer, run_server
 PROCESS_FIXTURES = frozenset({
     "bundled_server", "server", "signed_server", "branded_server", "nsd", "site", "browser",
     "backend", "proxy", "played", "image", "downloads", "directory", "deployment", "dns",
+    "cluster", "volume_cluster",
 })
 PROCESS_MODULES = frozenset({
-    "test_bench_scripts", "test_container", "test_directory", "test_e2e_nginx", "test_groupware",
+    "test_bench_scripts", "test_directory", "test_e2e_nginx", "test_groupware",
     "test_http_policy", "test_importers", "test_installed", "test_metrics", "test_mx_hosting",
     "test_fuzz", "test_pacc_e2e", "test_page_browser", "test_plain_wsgi_server",
     "test_probe_deployment", "test_probe_mx", "test_probe_safety", "test_probe_servers",

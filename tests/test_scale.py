@@ -36,6 +36,7 @@ from autoconfig.domains.parallel import FILES_PER_PROCESS_AT_LEAST, load_files
 from autoconfig.domains.snapshot import build_snapshot, first_snapshot
 from autoconfig.render.pacc import render_pacc
 from autoconfig.server.application import lower_priority
+from tests.support.domain_files import CUSTOMER, write_customers
 from tests.support.http import request
 from tests.support.paths import TEST_DATA
 from tests.support.server import RunningServer, run_server
@@ -47,14 +48,6 @@ wait_for = partial(poll, timeout=15.0)  # the edits here reach 100 000 files
 AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
 
 QUERY = "/mail/config-v1.1.xml?emailaddress=alice@example.com"
-CUSTOMER = """name: Customer {i}
-domains: [customer{i}.example, alias{i}.example]
-incoming:
-  - {{protocol: imap, host: mail.%EMAILDOMAIN%, security: tls}}
-  - {{protocol: pop3, host: mail.%EMAILDOMAIN%, security: tls}}
-outgoing:
-  - {{protocol: smtp, host: mail.%EMAILDOMAIN%, security: tls}}
-"""
 EXAMPLE = """name: Example Mail
 domains: [example.com]
 incoming: [{protocol: imap, host: imap.example.com, security: tls}]
@@ -74,12 +67,6 @@ def memory_kib(pid: int, field: str) -> int:
         if line.startswith(f"{field}:"):
             return int(line.split()[1])
     raise AssertionError(f"{field} missing from /proc/{pid}/smaps_rollup")
-
-
-def write_customers(directory: Path, count: int) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        (directory / f"customer{i}.example.yaml").write_text(CUSTOMER.format(i=i))
 
 
 def customer_query(i: int) -> str:

@@ -1,4 +1,4 @@
-"""Small domain files for the reload tests, written so that every edit is seen."""
+"""Small domain files for the reload and scale tests, written so that every edit is seen."""
 
 from __future__ import annotations
 
@@ -13,6 +13,23 @@ domains: [{domain}]
 incoming: [{{protocol: imap, host: {host}, security: tls}}]
 outgoing: [{{host: smtp.{domain}, security: tls}}]
 """
+
+# A hosting provider's customer: one file, two domains, servers named after the domain.
+CUSTOMER = """name: Customer {i}
+domains: [customer{i}.example, alias{i}.example]
+incoming:
+  - {{protocol: imap, host: mail.%EMAILDOMAIN%, security: tls}}
+  - {{protocol: pop3, host: mail.%EMAILDOMAIN%, security: tls}}
+outgoing:
+  - {{protocol: smtp, host: mail.%EMAILDOMAIN%, security: tls}}
+"""
+
+
+def write_customers(directory: Path, count: int) -> None:
+    """``customer<i>.example.yaml`` for i below ``count``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (directory / f"customer{i}.example.yaml").write_text(CUSTOMER.format(i=i))
 
 
 class Serving(Protocol):
