@@ -1,7 +1,7 @@
 """100 000 domain files from a volume: ``overlays/podman-volume`` played as shipped.
 
 The overlay mounts the claim of components/domains-volume; podman reads a claim as the
-named volume ``autoconfig-domains``. The test fills that volume with 100 000 files as a
+named volume ``autoconfig-domain-files``. The test fills that volume with 100 000 files as a
 provider would (docs/operating.md, "Many domains in a cluster"), plays the overlay, asks
 through the edge for customers at both ends of the list, and replaces one file in place
 (write, then rename) to see both replicas serve the edit without a restart.
@@ -24,7 +24,7 @@ from tests.support.http import request
 from tests.support.podman import make, played, podman, require_free, require_podman
 
 FILES = 100_000
-VOLUME = "autoconfig-domains"
+VOLUME = "autoconfig-domain-files"
 LABEL = "org.autoconfig.test=volume"  # only a volume the tests made is ever removed
 SITE = "http://127.0.0.1:8080"
 APP_CONTAINERS = ("autoconfig-app-pod-0-autoconfig", "autoconfig-app-pod-1-autoconfig")
@@ -62,19 +62,25 @@ def volume_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         _remove_test_volume()
 
 
-def _imap_host(domain: str) -> str:
+def _thunderbird(domain: str) -> etree._Element:
     reply = request(SITE, f"/mail/config-v1.1.xml?emailaddress=someone@{domain}",
                     headers={"Host": f"autoconfig.{domain}"})
     assert reply.status == 200, (domain, reply.status, reply.text[:200])
-    return str(etree.fromstring(reply.body).xpath(
-        "string(//incomingServer[@type='imap']/hostname)"))
+    return etree.fromstring(reply.body)
+
+
+def _imap_host(domain: str) -> str:
+    return str(_thunderbird(domain).xpath("string(//incomingServer[@type='imap']/hostname)"))
 
 
 def test_every_file_on_the_volume_is_served(volume_cluster: Path) -> None:
     assert sum(1 for _ in os.scandir(volume_cluster)) == FILES
     for i in (0, FILES // 2, FILES - 1):
-        assert _imap_host(f"customer{i}.example") == f"mail.customer{i}.example"
-        assert _imap_host(f"alias{i}.example") == f"mail.alias{i}.example"
+        for domain in (f"customer{i}.example", f"alias{i}.example"):
+            provider = _thunderbird(domain).find("emailProvider")
+            assert provider is not None
+            assert (provider.get("id"), provider.findtext("displayName")) == (
+                f"customer{i}.example", f"Customer {i}")
     for container in APP_CONTAINERS:
         log = podman("logs", container).stderr
         assert f"serving {2 * FILES} domains from {FILES} files (0 errors)" in log, log[-2000:]

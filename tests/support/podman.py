@@ -87,6 +87,7 @@ def played(overlay: str, ready: list[str], timeout: float = 120) -> Iterator[str
     health check passes; ``podman kube play --down`` afterwards. Yields the manifests."""
     manifests = kustomize(overlay)
     podman("kube", "down", "-", stdin=manifests, check=False)  # an interrupted run
+    volumes_before = set(podman("volume", "ls", "--quiet").stdout.split())
     podman("kube", "play", "-", stdin=manifests, timeout=300)
     try:
         deadline = time.monotonic() + timeout
@@ -104,3 +105,6 @@ def played(overlay: str, ready: list[str], timeout: float = 120) -> Iterator[str
         yield manifests
     finally:
         podman("kube", "down", "-", stdin=manifests, check=False, timeout=300)
+        # podman keeps each ConfigMap it played as a volume of that name: remove the new ones.
+        for volume in set(podman("volume", "ls", "--quiet").stdout.split()) - volumes_before:
+            podman("volume", "rm", volume, check=False)
