@@ -117,11 +117,12 @@ def env_args(settings: dict[str, str]) -> list[str]:
 
 
 @contextmanager
-def run_edge(image: str, app: RunningServer) -> Iterator[Edge]:
+def run_edge(image: str, app: RunningServer, **overrides: str) -> Iterator[Edge]:
     """The edge container as a pod runs it: read-only root, user 10001, /tmp writable."""
     edge = Edge(f"autoconfig-edge-test-{uuid.uuid4().hex[:8]}", free_port(), free_port())
+    settings = {**edge_settings(app, edge.site, edge.plain), **overrides}
     podman("run", "--detach", "--name", edge.name, "--read-only", "--network", "host",
-           "--user", "10001", *env_args(edge_settings(app, edge.site, edge.plain)), image)
+           "--user", "10001", *env_args(settings), image)
     try:
         def answers() -> bool:
             try:
@@ -167,6 +168,13 @@ def test_thunderbird_document_and_a_cache_hit(edge: Edge) -> None:
     assert "example.org" in provider_domains(first)
     assert (first.header("X-Cache-Status"), second.header("X-Cache-Status")) == ("MISS", "HIT")
     assert second.body == first.body
+
+
+def test_thunderbird_well_known_url_on_the_domain(edge: Edge) -> None:
+    reply = get(edge, "example.com",
+                f"/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={ADDRESS}")
+    assert reply.status == 200, reply.text
+    assert "example.com" in provider_domains(reply)
 
 
 def test_pox_post_is_answered(edge: Edge) -> None:
@@ -290,6 +298,19 @@ def test_logs_hold_no_address_and_no_control_character(edge: Edge, app: RunningS
     for text in (logs, app.log()):
         assert local not in text
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text), text[-2000:]
+
+
+def test_a_post_is_retried_on_the_next_backend(edge_image: str, app: RunningServer) -> None:
+    """A backend that refuses the connection: the POX POST goes to the next one (as a
+    fresh connection to the Service reaches a live replica)."""
+    backend = app.base.removeprefix("http://")
+    with run_edge(edge_image, app,
+                  AUTOCONFIG_EDGE_BACKENDS=f"127.0.0.1:{free_port()} {backend}") as own:
+        for _ in range(4):  # round robin: half of them meet the closed port first
+            reply = get(own, "autodiscover.example.com", "/autodiscover/autodiscover.xml",
+                        method="POST", headers=POX_HEADERS, body=POX_REQUEST)
+            assert reply.status == 200, (reply.text, own.logs())
+        assert "Connection refused" in own.logs()
 
 
 def test_healthcheck_follows_nginx(edge_image: str, app: RunningServer) -> None:
