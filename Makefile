@@ -58,6 +58,17 @@ PODMAN_CONF ?= $(CURDIR)/deploy/podman/containers.conf
 image: $(BIN)/autoconfig
 	CONTAINERS_CONF=$(PODMAN_CONF) deploy/podman/build-image $(BIN)/python $(IMAGE) $(BASE_IMAGE)
 
+# The edge image (deploy/edge/Containerfile; docs/operating.md, "The edge in a cluster"):
+# Debian's nginx running the repository's nginx/ files, in front of the app in a cluster.
+# deploy/podman/build-edge builds its base once per machine (mmdebstrap, as for the app
+# image) and the image with podman.
+EDGE_IMAGE ?= localhost/autoconfig-edge:latest
+EDGE_BASE_IMAGE ?= localhost/autoconfig-edge-base:bookworm
+
+.PHONY: edge-image
+edge-image:
+	CONTAINERS_CONF=$(PODMAN_CONF) deploy/podman/build-edge $(EDGE_IMAGE) $(EDGE_BASE_IMAGE)
+
 # The settings page's languages: extract the English texts, merge them into every
 # catalog (autoconfig/translations/<lang>/LC_MESSAGES/messages.po; new languages with
 # `pybabel init`), then compile the .mo files the server reads. See docs/contributing.md, "Translations".
