@@ -28,7 +28,8 @@ PROCESS_MODULES = frozenset({
     "test_fuzz", "test_pacc_e2e", "test_page_browser", "test_plain_wsgi_server",
     "test_probe_deployment", "test_probe_mx", "test_probe_safety", "test_probe_servers",
     "test_reload_and_startup", "test_scale",
-    "test_signing", "test_two_backends", "test_worker", "test_log_forging", "test_edge_image",
+    "test_signing", "test_two_backends", "test_worker", "test_log_forging", "test_shared_port",
+    "test_edge_image",
 })
 
 

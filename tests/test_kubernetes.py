@@ -11,7 +11,6 @@ edge, with a replica killed under load.
 
 from __future__ import annotations
 
-import itertools
 import json
 import plistlib
 import re
@@ -27,9 +26,17 @@ import yaml
 from lxml import etree
 
 from autoconfig import hosts
-from tests.support.http import Reply, request
 from tests.support.paths import REPO
-from tests.support.podman import kustomize, logs, make, played, podman, require_free, require_podman
+from tests.support.podman import (
+    kustomize,
+    logs,
+    make,
+    played,
+    podman,
+    require_free,
+    require_podman,
+    via_gateway,
+)
 
 SITE = "http://127.0.0.1:8080"  # overlays/podman: the edge's site port (https at a Gateway)
 PLAIN = "http://127.0.0.1:8081"  # and its plain-http port
@@ -46,18 +53,6 @@ VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["versi
 UNSIGNED = ("profiles are served unsigned (iOS shows them as Unverified); set"
             " AUTOCONFIG_SIGNING_CERT and AUTOCONFIG_SIGNING_KEY to sign them")
 ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
-
-
-# Clients as a Gateway names them in X-Forwarded-For (the podman overlay's edge believes
-# 127.0.0.1): one address per request (198.18.0.0/15, for benchmarks, RFC 2544), so the
-# per-client rate limit, which these tests are not about, never adds them up.
-_CLIENTS = (f"198.18.{n // 250 % 250}.{n % 250 + 1}" for n in itertools.count())
-
-
-def via_gateway(base: str, path: str, **options: Any) -> Reply:
-    """A request as the Gateway passes it to the edge, for a client of its own."""
-    headers = {"X-Forwarded-For": next(_CLIENTS), **options.pop("headers")}
-    return request(base, path, headers=headers, **options)
 
 
 def documents(overlay: str) -> list[dict[str, Any]]:

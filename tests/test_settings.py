@@ -257,7 +257,7 @@ def test_gunicorn_gets_its_knobs_from_the_settings() -> None:
     })
     assert gunicorn_options(settings) == {
         "bind": "127.0.0.1:9001", "workers": 3, "worker_class": "sync", "threads": 1,
-        "forwarded_allow_ips": "127.0.0.1,::1", "reuse_port": True,
+        "forwarded_allow_ips": "127.0.0.1,::1",
         "logger_class": "autoconfig.server.access_log.AddressFreeLogger",
     }
     # The command line wins over the environment.

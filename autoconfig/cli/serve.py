@@ -41,7 +41,6 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # gunicorn turns sync into gthread when threads > 1, so sync gets exactly one.
         "threads": settings.threads if settings.worker_class == "gthread" else 1,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
-        "reuse_port": settings.so_reuseport,
         "logger_class": LOGGER_CLASSES[settings.log_format],
     }
 
@@ -84,7 +83,8 @@ def serve(bind: str | None, workers: str | None, domains_dir: Path | None) -> No
             raise click.ClickException(str(error)) from None
         bind_test_at_start(app.services.directory, app.store.snapshot.registry)
         sys.stdout.flush()
-        PreloadedApplication(app, gunicorn_options(settings)).run()
+        PreloadedApplication(app, gunicorn_options(settings),
+                             share_port=settings.so_reuseport).run()
     finally:
         if os.getpid() == master:  # a worker leaves through here too, after the fork
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -15,12 +15,15 @@ import gc
 import os
 import runpy
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.sock import create_sockets
 
 from autoconfig.server.app import Application
 
@@ -70,11 +73,34 @@ def lower_priority(pids: Iterable[int], increment: int = RELOAD_NICE_INCREMENT) 
 class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn serving one application built by the caller (``preload_app`` by nature)."""
 
-    def __init__(self, app: Application, overrides: Mapping[str, Any]) -> None:
+    def __init__(
+        self, app: Application, overrides: Mapping[str, Any], *, share_port: bool = False
+    ) -> None:
         self._app = app
         self._overrides = dict(overrides)
+        self._share_port = share_port
         self._hup_from_watcher = threading.Event()
         super().__init__()
+
+    def run(self) -> None:
+        """gunicorn's arbiter, on a listening socket other servers may share (``share_port``).
+
+        The master binds with ``SO_REUSEPORT`` and its workers share that one socket, as
+        without the option, so that several replicas (pods on a node's host network) listen
+        on one address and the kernel spreads connections over them. gunicorn's own
+        ``reuse_port`` gives each worker a socket of its own instead: connections waiting on
+        it are reset when that worker is replaced, which happens at every reload.
+        """
+        arbiter = Arbiter(self)
+        if self._share_port:
+            self.cfg.set("reuse_port", True)  # only while the master's sockets are made
+            arbiter.LISTENERS = create_sockets(self.cfg, arbiter.log)
+            self.cfg.set("reuse_port", False)
+        try:
+            arbiter.run()
+        except RuntimeError as error:  # what BaseApplication.run does with gunicorn's errors
+            print(f"\nError: {error}\n", file=sys.stderr)
+            sys.exit(1)
 
     def load_config(self) -> None:
         """The shipped settings file, then the command line's options (HUP re-reads both)."""

@@ -7,6 +7,7 @@ them a test fails under CI=true and is skipped otherwise, saying why (tests.supp
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -15,7 +16,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from tests.support.http import Reply, request
 from tests.support.paths import REPO
 from tests.support.system import require_program
 
@@ -108,3 +111,15 @@ def played(overlay: str, ready: list[str], timeout: float = 120) -> Iterator[str
         # podman keeps each ConfigMap it played as a volume of that name: remove the new ones.
         for volume in set(podman("volume", "ls", "--quiet").stdout.split()) - volumes_before:
             podman("volume", "rm", volume, check=False)
+
+
+# Clients as a Gateway names them in X-Forwarded-For (the podman overlay's edge believes
+# 127.0.0.1): one address per request (198.18.0.0/15, for benchmarks, RFC 2544), so the
+# per-client rate limit, which these tests are not about, never adds them up.
+_CLIENTS = (f"198.18.{n // 250 % 250}.{n % 250 + 1}" for n in itertools.count())
+
+
+def via_gateway(base: str, path: str, **options: Any) -> Reply:
+    """A request as the Gateway passes it to the edge, for a client of its own."""
+    headers = {"X-Forwarded-For": next(_CLIENTS), **options.pop("headers")}
+    return request(base, path, headers=headers, **options)
