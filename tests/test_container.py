@@ -1,7 +1,7 @@
 """The image and the Kubernetes manifests, run for real with ``podman kube play``.
 
-Builds the image as ``make image`` does (deploy/podman/build-image: the Debian base once
-per machine, then the wheels and the image), plays deploy/kubernetes/ (two replicas),
+Builds the image with ``make image`` (the Debian base once per machine, then the image
+from the repository with podman), plays deploy/kubernetes/ (two replicas),
 sends every client's requests, updates the domain files as the kubelet updates a
 ConfigMap, and stops the pods. Changes to the manifests, made here only because podman
 is not a cluster: ``hostNetwork`` (podman here cannot give pods their own network) with
@@ -67,12 +67,12 @@ def image() -> str:
                              ("catatonit", "catatonit"), ("mmdebstrap", "mmdebstrap")):
         require_program(program, package)
     started = time.monotonic()
-    env = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)}
     result = subprocess.run(
-        [str(REPO / "deploy" / "podman" / "build-image"), sys.executable, IMAGE],
-        capture_output=True, text=True, env=env, timeout=1200, check=False,
+        ["make", "--no-print-directory", "-C", str(REPO), "image", f"IMAGE={IMAGE}",
+         f"PYTHON={sys.executable}", f"PODMAN_CONF={CONTAINERS_CONF}"],
+        capture_output=True, text=True, timeout=1200, check=False,
     )
-    assert result.returncode == 0, f"build-image failed:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, f"make image failed:\n{result.stdout}\n{result.stderr}"
     print(f"image built in {time.monotonic() - started:.0f} s")  # seen with pytest -s
     return IMAGE
 
