@@ -45,18 +45,31 @@ test-quick: $(BIN)/autoconfig
 	$(BIN)/python -m pytest -m "not slow" -q
 
 clean:
-	rm -rf $(VENV) $(WHEEL_VENV) dist .pytest_cache .mypy_cache .ruff_cache build/image
+	rm -rf $(VENV) $(WHEEL_VENV) dist .pytest_cache .mypy_cache .ruff_cache
 
-# The OCI image (Containerfile; docs/operating.md, "Container image"): deploy/podman/build-image builds
-# the wheels, the Debian base once per machine (mmdebstrap) and the image with podman.
+# The OCI image (Containerfile; docs/operating.md, "Container image"), from a fresh clone:
+# the Debian base once per machine (deploy/podman/build-base, mmdebstrap), then the image
+# from the repository with podman, timestamped with the last commit's time so that two
+# builds of one commit give one image ID (deploy/podman/stable-id).
 # PODMAN_CONF: the containers.conf podman runs with (the shipped one suits hosts where
 # only runc and cgroupfs work; give your own, or /dev/null for podman's defaults).
+# CA_BUNDLE: the CAs pip trusts while the image is built (mounted for the build, never in
+# the image), the host's, so that proxies which re-sign TLS work; empty: the base's own.
+# BUILD_FLAGS: more options for podman build, such as --no-cache.
 IMAGE ?= localhost/autoconfig:latest
 BASE_IMAGE ?= localhost/autoconfig-base:bookworm
 PODMAN_CONF ?= $(CURDIR)/deploy/podman/containers.conf
+CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
+BUILD_FLAGS ?=
+COMMIT_TIME = $(shell git log -1 --format=%ct 2>/dev/null)
 
-image: $(BIN)/autoconfig
-	CONTAINERS_CONF=$(PODMAN_CONF) deploy/podman/build-image $(BIN)/python $(IMAGE) $(BASE_IMAGE)
+image:
+	CONTAINERS_CONF=$(PODMAN_CONF) deploy/podman/build-base $(BASE_IMAGE)
+	CONTAINERS_CONF=$(PODMAN_CONF) podman build --format docker --layers=false $(BUILD_FLAGS) \
+		$(if $(COMMIT_TIME),--timestamp $(COMMIT_TIME)) \
+		$(if $(CA_BUNDLE),--volume $(CA_BUNDLE):/run/host-ca.crt:ro --build-arg PIP_CERT=/run/host-ca.crt) \
+		--build-arg BASE=$(BASE_IMAGE) --tag $(IMAGE)-build .
+	CONTAINERS_CONF=$(PODMAN_CONF) $(PYTHON) deploy/podman/stable-id $(IMAGE)-build $(IMAGE)
 
 # The edge image (deploy/edge/Containerfile; docs/operating.md, "The edge in a cluster"):
 # Debian's nginx running the repository's nginx/ files, in front of the app in a cluster.

@@ -14,7 +14,9 @@ import pytest
 from tests.support.paths import REPO
 
 
-@pytest.mark.parametrize("module", ["bench.run", "bench.scale", "bench.directory"])
+@pytest.mark.parametrize(
+    "module", ["bench.run", "bench.scale", "bench.directory", "bench.container"]
+)
 def test_benchmark_script_starts_and_explains_itself(module: str) -> None:
     result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
                             text=True, timeout=60, check=False, cwd=REPO)

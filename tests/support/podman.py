@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,10 @@ def podman(
     return result
 
 
+@cache
 def make(target: str) -> None:
-    """``make TARGET`` in the repository, as the docs tell users to build the images."""
+    """``make TARGET`` in the repository, as the docs tell users to build the images; once
+    per test session (the modules that play the overlays share the images)."""
     started = time.monotonic()
     env = {**os.environ, "PODMAN_CONF": str(CONTAINERS_CONF)}
     result = subprocess.run(["make", "-C", str(REPO), target], capture_output=True, text=True,
