@@ -29,18 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.run import ensure_wrk
+from tests.support.domain_files import write_customers
 from tests.support.http import free_port, request
 
 AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
-CUSTOMER = """name: Customer {i}
-domains: [customer{i}.example, alias{i}.example]
-incoming:
-  - {{protocol: imap, host: mail.%EMAILDOMAIN%, security: tls}}
-  - {{protocol: pop3, host: mail.%EMAILDOMAIN%, security: tls}}
-outgoing:
-  - {{protocol: smtp, host: mail.%EMAILDOMAIN%, security: tls}}
-  - {{protocol: smtp, host: mail.%EMAILDOMAIN%, security: starttls}}
-"""
 SHARED = """name: Shared Hosting {i}
 domains:
 {domains}incoming:
@@ -82,8 +74,7 @@ def generate(root: Path, spec: str) -> Case:
         return Case(f"1 file, {count} domains", directory, edited, "customer0.example",
                     f"customer{count // 2}.example")
     count = int(spec)
-    for i in range(count):
-        (directory / f"customer{i}.example.yaml").write_text(CUSTOMER.format(i=i))
+    write_customers(directory, count)
     return Case(f"{count} files", directory, directory / "customer0.example.yaml",
                 "customer0.example", f"customer{count // 2}.example")
 

@@ -28,6 +28,10 @@ from lxml import etree
 from autoconfig import hosts
 from tests.support.paths import REPO
 from tests.support.podman import (
+    APP_CONTAINERS,
+    EDGE_CONTAINERS,
+    PLAIN,
+    SITE,
     kustomize,
     logs,
     make,
@@ -38,16 +42,13 @@ from tests.support.podman import (
     via_gateway,
 )
 
-SITE = "http://127.0.0.1:8080"  # overlays/podman: the edge's site port (https at a Gateway)
-PLAIN = "http://127.0.0.1:8081"  # and its plain-http port
-APP_CONTAINERS = ("autoconfig-app-pod-0-autoconfig", "autoconfig-app-pod-1-autoconfig")
-EDGE_CONTAINERS = ("autoconfig-edge-pod-0-edge", "autoconfig-edge-pod-1-edge")
 POX = (
     b'<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/'
     b'exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>bob@example.com'
     b"</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/"
     b"outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>"
 )
+POX_HEADERS = {"Host": "autodiscover.example.com", "Content-Type": "text/xml"}
 RESPONSE_NS = {"r": "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"}
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 UNSIGNED = ("profiles are served unsigned (iOS shows them as Unverified); set"
@@ -219,16 +220,16 @@ def test_the_pods_run_as_non_root_on_a_read_only_root_and_pass_their_probes(
 
 def test_every_client_is_answered_through_the_edge(cluster: str) -> None:
     thunderbird = via_gateway(SITE, "/mail/config-v1.1.xml?emailaddress=alice@example.com",
-                          headers={"Host": "autoconfig.example.com"})
+                              headers={"Host": "autoconfig.example.com"})
     assert thunderbird.status == 200
     root = etree.fromstring(thunderbird.body)
     assert root.xpath("string(//incomingServer[@type='imap']/hostname)") == "mail.example.com"
     again = via_gateway(SITE, "/mail/config-v1.1.xml?emailaddress=zoe@example.com",
-                    headers={"Host": "autoconfig.example.com"})
+                        headers={"Host": "autoconfig.example.com"})
     assert (again.body, again.headers["X-Cache-Status"]) == (thunderbird.body, "HIT")
 
     pox = via_gateway(SITE, "/Autodiscover/Autodiscover.xml", method="POST", body=POX,
-                  headers={"Host": "autodiscover.example.com", "Content-Type": "text/xml"})
+                      headers=POX_HEADERS)
     assert pox.status == 200
     servers = etree.fromstring(pox.body).xpath(
         "//r:Protocol[r:Type='IMAP']/r:Server/text()", namespaces=RESPONSE_NS)
@@ -242,37 +243,37 @@ def test_every_client_is_answered_through_the_edge(cluster: str) -> None:
     }  # https: the edge tells the app the request came over TLS at the Gateway
 
     pacc = via_gateway(SITE, "/.well-known/user-agent-configuration.json",
-                   headers={"Host": "ua-auto-config.example.com"})
+                       headers={"Host": "ua-auto-config.example.com"})
     assert pacc.status == 200
     assert "mail.example.com" in pacc.text
 
     profile = via_gateway(SITE, "/apple/profile.mobileconfig?emailaddress=dave@example.com",
-                      headers={"Host": "autoconfig.example.com"})
+                          headers={"Host": "autoconfig.example.com"})
     assert profile.status == 200
     payload = plistlib.loads(profile.body)["PayloadContent"][0]
     assert payload["IncomingMailServerHostName"] == "mail.example.com"
 
     page = via_gateway(SITE, "/?emailaddress=erin@example.net",
-                   headers={"Host": "autoconfig.example.net"})
+                       headers={"Host": "autoconfig.example.net"})
     assert page.status == 200
     assert "Settings for erin@example.net" in page.text
 
     # Outlook's unauthenticated http probe: a 302 to https, from the edge's plain port.
     probe = via_gateway(PLAIN, "/autodiscover/autodiscover.xml",
-                    headers={"Host": "autodiscover.example.com"})
+                        headers={"Host": "autodiscover.example.com"})
     assert probe.status == 302
     assert probe.headers["Location"] == "https://autodiscover.example.com/autodiscover/autodiscover.xml"
 
     assert via_gateway(SITE, "/metrics", headers={"Host": "autoconfig.example.com"}).status == 403
     big = via_gateway(SITE, "/autodiscover/autodiscover.xml", method="POST", body=b"x" * 20_000,
-                  headers={"Host": "autodiscover.example.com", "Content-Type": "text/xml"})
+                      headers=POX_HEADERS)
     assert big.status == 413
 
 
 def test_both_replicas_answer_and_no_log_holds_an_address(cluster: str) -> None:
     for _ in range(40):
         reply = via_gateway(SITE, "/autodiscover/autodiscover.xml", method="POST", body=POX,
-                        headers={"Host": "autodiscover.example.com", "Content-Type": "text/xml"})
+                            headers=POX_HEADERS)
         assert reply.status == 200
     for container in APP_CONTAINERS:
         assert '"POST /autodiscover/autodiscover.xml" 200' in logs(container), container
@@ -289,8 +290,7 @@ def test_a_replica_killed_under_pox_load_loses_no_request(cluster: str) -> None:
         while not stop.is_set():
             try:
                 reply = via_gateway(SITE, "/autodiscover/autodiscover.xml", method="POST", body=POX,
-                                headers={"Host": "autodiscover.example.com",
-                                         "Content-Type": "text/xml"})
+                                    headers=POX_HEADERS)
                 statuses[reply.status] += 1
             except OSError as error:
                 statuses[type(error).__name__] += 1

@@ -21,6 +21,10 @@ from lxml import etree
 
 from tests.support.domain_files import CUSTOMER, write_customers
 from tests.support.podman import (
+    APP,
+    APP_CONTAINERS,
+    EDGE_CONTAINERS,
+    SITE,
     make,
     played,
     podman,
@@ -32,10 +36,6 @@ from tests.support.podman import (
 FILES = 100_000
 VOLUME = "autoconfig-domain-files"
 LABEL = "org.autoconfig.test=volume"  # only a volume the tests made is ever removed
-SITE = "http://127.0.0.1:8080"  # the edge, as the Gateway reaches it
-APP = "http://127.0.0.1:8000"  # both app replicas (SO_REUSEPORT), under the edge's cache
-APP_CONTAINERS = ("autoconfig-app-pod-0-autoconfig", "autoconfig-app-pod-1-autoconfig")
-EDGE_CONTAINERS = ("autoconfig-edge-pod-0-edge", "autoconfig-edge-pod-1-edge")
 
 
 def _remove_test_volume() -> None:

