@@ -26,6 +26,7 @@ import yaml
 from lxml import etree
 
 from autoconfig import hosts
+from tests.support.kubelet import KUBELET_VARIABLES
 from tests.support.paths import REPO
 from tests.support.podman import (
     APP_CONTAINERS,
@@ -307,6 +308,17 @@ def test_a_replica_killed_under_pox_load_loses_no_request(cluster: str) -> None:
         thread.join(timeout=30)
     assert sum(statuses.values()) - before > 100  # the load went on after the kill
     assert statuses == Counter({200: statuses[200]}), statuses
+
+
+def test_the_image_takes_no_service_link_for_a_setting(cluster: str) -> None:
+    # What a kubelet would give every pod without enableServiceLinks: false, for this
+    # namespace's Services autoconfig and autoconfig-app (tests/test_settings.py).
+    links = [arg for name, value in KUBELET_VARIABLES.items()
+             for arg in ("--env", f"{name}={value}")]
+    result = podman("run", "--rm", "--read-only", *links, "localhost/autoconfig:latest",
+                    "settings")
+    assert result.stderr == ""
+    assert "AUTOCONFIG_BIND=0.0.0.0:8000" in result.stdout.splitlines()
 
 
 def test_the_pods_stop_cleanly(cluster: str) -> None:

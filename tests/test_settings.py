@@ -13,6 +13,7 @@ import pytest
 
 from autoconfig.cli.serve import gunicorn_options
 from autoconfig.settings import SERVICE_LINK, Settings, markdown_table, unknown_variables, variable
+from tests.support.kubelet import KUBELET_VARIABLES
 from tests.support.paths import DOMAINS, REPO
 
 AUTOCONFIG = Path(sys.executable).with_name("autoconfig")
@@ -163,27 +164,6 @@ def test_an_unknown_variable_is_warned_about_with_the_nearest_name(tmp_path: Pat
     assert unknown_variables({"AUTOCONFIG_XYZZY": "1", "AUTOCONFIG_THREADS": "2", "HOME": "/"}) == [
         "AUTOCONFIG_XYZZY is not a setting of autoconfig and is ignored"
     ]
-
-
-def kubelet_service_links(service: str, ip: str, ports: dict[str, int]) -> dict[str, str]:
-    """The variables a kubelet sets for one Service (enableServiceLinks, the default)."""
-    prefix = service.upper().replace("-", "_")
-    first = next(iter(ports.values()))
-    links = {f"{prefix}_SERVICE_HOST": ip, f"{prefix}_SERVICE_PORT": str(first),
-             f"{prefix}_PORT": f"tcp://{ip}:{first}"}
-    for name, port in ports.items():
-        links[f"{prefix}_SERVICE_PORT_{name.upper().replace('-', '_')}"] = str(port)
-        links[f"{prefix}_PORT_{port}_TCP"] = f"tcp://{ip}:{port}"
-        links[f"{prefix}_PORT_{port}_TCP_PROTO"] = "tcp"
-        links[f"{prefix}_PORT_{port}_TCP_PORT"] = str(port)
-        links[f"{prefix}_PORT_{port}_TCP_ADDR"] = ip
-    return links
-
-
-KUBELET_VARIABLES = {
-    **kubelet_service_links("autoconfig", "10.96.0.10", {"site": 8080, "plain-http": 8081}),
-    **kubelet_service_links("autoconfig-app", "10.96.0.11", {"http": 8000}),
-}
 
 
 def test_a_kubelets_service_links_start_serve_without_a_warning(tmp_path: Path) -> None:

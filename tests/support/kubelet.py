@@ -1,4 +1,5 @@
-"""Domain files laid out as the kubelet lays out a mounted ConfigMap, and updated as it does."""
+"""What a kubelet gives a pod: domain files laid out and updated as it does a mounted
+ConfigMap, and the service-link variables of the namespace's Services."""
 
 from __future__ import annotations
 
@@ -28,3 +29,24 @@ def write_atomically_as_kubelet(directory: Path, files: dict[str, str], version:
         for stale in (directory / old).iterdir():
             stale.unlink()
         (directory / old).rmdir()
+
+
+def kubelet_service_links(service: str, ip: str, ports: dict[str, int]) -> dict[str, str]:
+    """The variables a kubelet sets for one Service (enableServiceLinks, the default)."""
+    prefix = service.upper().replace("-", "_")
+    first = next(iter(ports.values()))
+    links = {f"{prefix}_SERVICE_HOST": ip, f"{prefix}_SERVICE_PORT": str(first),
+             f"{prefix}_PORT": f"tcp://{ip}:{first}"}
+    for name, port in ports.items():
+        links[f"{prefix}_SERVICE_PORT_{name.upper().replace('-', '_')}"] = str(port)
+        links[f"{prefix}_PORT_{port}_TCP"] = f"tcp://{ip}:{port}"
+        links[f"{prefix}_PORT_{port}_TCP_PROTO"] = "tcp"
+        links[f"{prefix}_PORT_{port}_TCP_PORT"] = str(port)
+        links[f"{prefix}_PORT_{port}_TCP_ADDR"] = ip
+    return links
+
+
+KUBELET_VARIABLES = {
+    **kubelet_service_links("autoconfig", "10.96.0.10", {"site": 8080, "plain-http": 8081}),
+    **kubelet_service_links("autoconfig-app", "10.96.0.11", {"http": 8000}),
+}
