@@ -293,11 +293,12 @@ def test_a_post_is_retried_on_the_next_backend(edge_image: str, app: RunningServ
     backend = app.base.removeprefix("http://")
     with run_edge(edge_image, app,
                   AUTOCONFIG_EDGE_BACKENDS=f"127.0.0.1:{free_port()} {backend}") as own:
-        for _ in range(4):  # round robin: half of them meet the closed port first
+        # Round robin: half of them meet the closed port first, and would be a 502 but
+        # for the retry (the error log, at crit, does not show the refusals).
+        for _ in range(4):
             reply = get(own, "autodiscover.example.com", "/autodiscover/autodiscover.xml",
                         method="POST", headers=POX_HEADERS, body=POX_REQUEST)
             assert reply.status == 200, (reply.text, own.logs())
-        assert "Connection refused" in own.logs()
 
 
 def test_healthcheck_follows_nginx(edge_image: str, app: RunningServer) -> None:
