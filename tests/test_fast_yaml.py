@@ -16,7 +16,7 @@ import pytest
 
 from autoconfig.domains import fast_yaml
 from autoconfig.domains.load import MAX_DEPTH, parse_yaml
-from bench.scale import CUSTOMER
+from tests.support.domain_files import CUSTOMER
 
 BUNDLED = sorted((Path(__file__).parent.parent / "domains").glob("*.yaml"))
 
