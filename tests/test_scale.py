@@ -404,6 +404,7 @@ def test_many_files_are_read_on_every_core_with_the_same_results(
     # Broken files in every share, and a clash between shares, read the same way.
     (directory / "customer1.example.yaml").write_text("name: [\n")
     (directory / "customer3999.example.yaml").write_text(CUSTOMER.format(i=3999) + "typo: 1\n")
+    typo_line = len(CUSTOMER.format(i=3999).splitlines()) + 1
     (directory / "zz-clash.yaml").write_text(CUSTOMER.format(i=5))
     wanted = list(scan_domain_files(directory).items())
     with caplog.at_level(logging.INFO, logger="autoconfig"):
@@ -414,7 +415,8 @@ def test_many_files_are_read_on_every_core_with_the_same_results(
     assert [str(e) for r in parallel for e in r.errors] == [
         "domains/customer1.example.yaml:2: a value is missing here, or a [ list or { mapping"
         " is not closed",
-        "domains/customer3999.example.yaml:8: typo: unknown key; allowed: name, short_name,"
+        f"domains/customer3999.example.yaml:{typo_line}: typo: unknown key; allowed: name,"
+        " short_name,"
         " domains, incoming, outgoing, webmail, help_url, caldav, carddav, ews, owa,"
         " activesync, jmap, mx, directory, oauth2, logo, accent_color",
     ]
