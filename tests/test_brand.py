@@ -14,8 +14,8 @@ import segno
 
 from autoconfig.answers.brand import contrast, text_on
 from autoconfig.domains.load import load_file
+from tests.support.domain_files import branded_bundled_domains
 from tests.support.http import request
-from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer, run_server
 
 BASE = (
@@ -95,13 +95,7 @@ def test_button_text_is_black_or_white_whichever_reads_better() -> None:
 @pytest.fixture(scope="module")
 def branded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     folder = tmp_path_factory.mktemp("branded")
-    domains = folder / "domains"
-    domains.mkdir()
-    for source in DOMAINS.glob("*.yaml"):
-        (domains / source.name).write_bytes(source.read_bytes())
-    (domains / "logo.svg").write_bytes(SVG)
-    with (domains / "example.com.yaml").open("a") as file:
-        file.write("logo: logo.svg\naccent_color: '#FFCC00'\n")
+    domains = branded_bundled_domains(folder, SVG, "logo: logo.svg\naccent_color: '#FFCC00'\n")
     with run_server(domains, folder / "server.log") as server:
         yield server
 

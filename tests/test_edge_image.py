@@ -30,8 +30,9 @@ from dataclasses import dataclass
 import pytest
 from lxml import etree
 
+from tests.support.domain_files import branded_bundled_domains
 from tests.support.http import Reply, free_port, request
-from tests.support.paths import DOMAINS, REPO, TEST_DATA
+from tests.support.paths import REPO, TEST_DATA
 from tests.support.podman import CONTAINERS_CONF, podman, require_podman
 from tests.support.server import RunningServer, run_server
 from tests.support.system import wait_for
@@ -63,13 +64,7 @@ def edge_image() -> str:
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """The installed app on the bundled domains, example.com with a logo (for /brand)."""
     folder = tmp_path_factory.mktemp("app")
-    domains = folder / "domains"
-    domains.mkdir()
-    for source in DOMAINS.glob("*.yaml"):
-        (domains / source.name).write_bytes(source.read_bytes())
-    (domains / "logo.svg").write_bytes(LOGO)
-    with (domains / "example.com.yaml").open("a") as file:
-        file.write("logo: logo.svg\n")
+    domains = branded_bundled_domains(folder, LOGO, "logo: logo.svg\n")
     with run_server(domains, folder / "server.log",
                     env={"AUTOCONFIG_TRUSTED_PROXIES": "127.0.0.1"}) as server:
         yield server

@@ -33,8 +33,8 @@ from tests.support.browser import (
     scrolls_sideways,
     set_viewport,
 )
+from tests.support.domain_files import branded_bundled_domains
 from tests.support.http import request
-from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer, run_server
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15"
@@ -58,13 +58,7 @@ ACCENT = "rgb(122, 31, 162)"  # #7a1fa2, the accent_color below
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """The bundled domains, example.com with a logo and an accent colour."""
     folder = tmp_path_factory.mktemp("provider-pages")
-    domains = folder / "domains"
-    domains.mkdir()
-    for source in DOMAINS.glob("*.yaml"):
-        (domains / source.name).write_bytes(source.read_bytes())
-    (domains / "example-logo.svg").write_bytes(LOGO)
-    with (domains / "example.com.yaml").open("a") as file:
-        file.write("logo: example-logo.svg\naccent_color: '#7A1FA2'\n")
+    domains = branded_bundled_domains(folder, LOGO, "logo: logo.svg\naccent_color: '#7A1FA2'\n")
     with run_server(domains, folder / "server.log") as running:
         yield running
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from autoconfig.domains.snapshot import Snapshot
+from tests.support.paths import DOMAINS
 
 DOMAIN = """name: {domain}
 domains: [{domain}]
@@ -32,6 +33,19 @@ def write_customers(directory: Path, count: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         (directory / f"customer{i}.example.yaml").write_text(CUSTOMER.format(i=i))
+
+
+def branded_bundled_domains(folder: Path, logo: bytes, branding: str) -> Path:
+    """``folder/domains``: the bundled domain files, example.com with ``logo`` as
+    ``logo.svg`` and the YAML lines ``branding`` appended (``logo: logo.svg`` and more)."""
+    domains = folder / "domains"
+    domains.mkdir()
+    for source in DOMAINS.glob("*.yaml"):
+        (domains / source.name).write_bytes(source.read_bytes())
+    (domains / "logo.svg").write_bytes(logo)
+    with (domains / "example.com.yaml").open("a") as file:
+        file.write(branding)
+    return domains
 
 
 class Serving(Protocol):
