@@ -182,6 +182,22 @@ def test_without_a_server_host_the_names_only_have_to_resolve(nsd: DnsServer) ->
     assert [(f.severity, f.message) for f in host] == [(Severity.OK, "resolves to 192.0.2.1")]
 
 
+@pytest.mark.parametrize(("server_host", "expected"), [
+    ("192.0.2.1", ("ok", "resolves to 192.0.2.1, the autoconfig server's address", "")),
+    ("192.0.2.99", ("error", "resolves to 192.0.2.1, not to the autoconfig server 192.0.2.99",
+                    "publish `autoconfig.wrong-address.test. 3600 IN A 192.0.2.99`")),
+])
+def test_a_server_host_given_as_an_address_is_compared_as_one(
+    nsd: DnsServer, server_host: str, expected: tuple[str, str, str]
+) -> None:
+    # The address is not looked up as a name (it used to be: never found, always an error).
+    result = dns_check("wrong-address.test", "--nameserver", nsd.nameserver,
+                       "--server-host", server_host, "--format", "json")
+    findings = json.loads(result.stdout)["findings"]
+    (host,) = [f for f in findings if f["name"] == "autoconfig.wrong-address.test"]
+    assert (host["severity"], host["message"], host.get("fix")) == expected
+
+
 @pytest.mark.parametrize(("nameserver", "message"), [
     ("dns.example", "expected an IP address with an optional :PORT; got 'dns.example'"),
     ("127.0.0.1:0", "expected a port from 1 to 65535; got '0'"),

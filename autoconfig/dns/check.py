@@ -8,6 +8,7 @@ docs/dns.md#srv-records, has the classic ``_submission._tcp`` on port 465 mistak
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
@@ -126,6 +127,14 @@ def _addresses(resolver: Resolver, name: str, a: Lookup | None = None) -> set[st
     return {str(r) for r in (*a.records, *resolver.lookup(name, "AAAA").records)}
 
 
+def _literal_address(host: str) -> str | None:
+    """``host`` as an address, when ``--server-host`` gave one rather than a name."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
 def _check_host(
     domain: str, prefix: str, resolver: Resolver, server_host: str | None
 ) -> Iterator[Finding]:
@@ -155,8 +164,10 @@ def _check_host(
     if server_host is None:
         yield Finding(Severity.OK, name, f"resolves to {shown}")
         return
-    if addresses & _addresses(resolver, server_host):
-        yield Finding(Severity.OK, name, f"resolves to {shown}, as {server_host} does")
+    literal = _literal_address(server_host)
+    if addresses & ({literal} if literal else _addresses(resolver, server_host)):
+        how = "the autoconfig server's address" if literal else f"as {server_host} does"
+        yield Finding(Severity.OK, name, f"resolves to {shown}, {how}")
     else:
         yield Finding(
             Severity.ERROR, name,
