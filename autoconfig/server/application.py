@@ -15,14 +15,12 @@ import gc
 import os
 import runpy
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.arbiter import Arbiter
 from gunicorn.sock import create_sockets
 
 from autoconfig.server.app import Application
@@ -82,26 +80,6 @@ class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn i
         self._hup_from_watcher = threading.Event()
         super().__init__()
 
-    def run(self) -> None:
-        """gunicorn's arbiter, on a listening socket other servers may share (``share_port``).
-
-        The master binds with ``SO_REUSEPORT`` and its workers share that one socket, as
-        without the option, so that several replicas (pods on a node's host network) listen
-        on one address and the kernel spreads connections over them. gunicorn's own
-        ``reuse_port`` gives each worker a socket of its own instead: connections waiting on
-        it are reset when that worker is replaced, which happens at every reload.
-        """
-        arbiter = Arbiter(self)
-        if self._share_port:
-            self.cfg.set("reuse_port", True)  # only while the master's sockets are made
-            arbiter.LISTENERS = create_sockets(self.cfg, arbiter.log)
-            self.cfg.set("reuse_port", False)
-        try:
-            arbiter.run()
-        except RuntimeError as error:  # what BaseApplication.run does with gunicorn's errors
-            print(f"\nError: {error}\n", file=sys.stderr)
-            sys.exit(1)
-
     def load_config(self) -> None:
         """The shipped settings file, then the command line's options (HUP re-reads both)."""
         settings = {**read_settings(), **self._overrides, **self._hooks()}
@@ -146,8 +124,27 @@ class PreloadedApplication(BaseApplication):  # type: ignore[misc]  # gunicorn i
         def pre_fork(server: Any, worker: Any) -> None:
             gc.freeze()
 
-        return {"when_ready": when_ready, "on_reload": on_reload, "pre_fork": pre_fork}
+        hooks: dict[str, Callable[..., None]] = {
+            "when_ready": when_ready, "on_reload": on_reload, "pre_fork": pre_fork,
+        }
+        if self._share_port:
+            hooks["on_starting"] = _bind_shared_port
+        return hooks
 
     def load(self) -> Application:
         """The app built before gunicorn started: no second load of the domain files."""
         return self._app
+
+
+def _bind_shared_port(server: Any) -> None:
+    """The master's listening socket, with ``SO_REUSEPORT``, before gunicorn would bind one.
+
+    Its workers share that one socket, as without the option, and several replicas (pods
+    on a node's host network) listen on one address, the kernel spreading connections over
+    them. gunicorn's own ``reuse_port`` gives each worker a socket of its own instead:
+    connections waiting on it are reset when that worker is replaced, at every reload.
+    The arbiter binds only when it has no listeners yet, and keeps them across reloads.
+    """
+    server.cfg.set("reuse_port", True)  # only while the sockets are made
+    server.LISTENERS = create_sockets(server.cfg, server.log)
+    server.cfg.set("reuse_port", False)
