@@ -16,43 +16,23 @@ not a test (docs/benchmarks.md).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.support.http import free_port, request
-from tests.support.paths import DOMAINS, REPO
+from tests.support.paths import DOMAINS, TEST_DATA
+from tests.support.podman import logs, podman
 from tests.support.system import wait_for
 
-CONTAINERS_CONF = REPO / "deploy" / "podman" / "containers.conf"
-POX = (
-    b'<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/'
-    b'exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>bob@example.com'
-    b"</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/"
-    b"outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>"
-)
-
-
-def podman(*args: str) -> str:
-    env = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)}
-    return subprocess.run(["podman", *args], capture_output=True, text=True, env=env,
-                           check=True, timeout=120).stdout
-
-
-def logs(name: str) -> str:
-    env = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)}
-    result = subprocess.run(["podman", "logs", name], capture_output=True, text=True, env=env,
-                            check=True, timeout=60)
-    return result.stdout + result.stderr
+POX = (TEST_DATA / "autodiscover" / "requests" / "outlook-alice.xml").read_bytes()
 
 
 def memory(name: str) -> tuple[int, int]:
     """RSS and PSS in KiB, summed over the container's processes."""
     rss = pss = 0
-    for pid in podman("top", name, "hpid").split()[1:]:
+    for pid in podman("top", name, "hpid").stdout.split()[1:]:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             field, _, value = line.partition(":")
             if field == "Rss":
@@ -64,7 +44,7 @@ def memory(name: str) -> tuple[int, int]:
 
 def cgroup(name: str) -> str:
     """The container's memory as podman stats shows it (the cgroup's, page cache included)."""
-    return podman("stats", "--no-stream", "--format", "{{.MemUsage}}", name).strip()
+    return podman("stats", "--no-stream", "--format", "{{.MemUsage}}", name).stdout.strip()
 
 
 def one(base: str, number: int) -> int:
@@ -87,7 +67,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
     parser.add_argument("--requests", type=int, default=4000)
     args = parser.parse_args()
-    size = int(podman("image", "inspect", "--format", "{{.Size}}", args.image))
+    size = int(podman("image", "inspect", "--format", "{{.Size}}", args.image).stdout)
     print(f"image {args.image}: {size / 1e6:.0f} MB")
     port = free_port()
     name = f"autoconfig-bench-{port}"
@@ -125,8 +105,7 @@ def main() -> None:
               f"({args.requests / elapsed:.0f}/s): peak RSS {peak[0] / 1024:.0f} MiB, "
               f"peak PSS {peak[1] / 1024:.0f} MiB; cgroup after: {cgroup(name)}")
     finally:
-        subprocess.run(["podman", "rm", "--force", name], capture_output=True, check=False,
-                       env={**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)})
+        podman("rm", "--force", name, check=False)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ mmdebstrap from Debian; without them it fails under CI=true and is skipped other
 from __future__ import annotations
 
 import json
-import os
 import plistlib
 import re
 import subprocess
@@ -23,26 +22,14 @@ from lxml import etree
 from autoconfig.i18n import LANGUAGES
 from tests.support.http import free_port, request
 from tests.support.paths import DOMAINS, REPO
-from tests.support.system import require_program, wait_for
+from tests.support.podman import CONTAINERS_CONF, logs, podman, require_podman
+from tests.support.system import wait_for
 
-CONTAINERS_CONF = REPO / "deploy" / "podman" / "containers.conf"
 IMAGE = "localhost/autoconfig-image:test"
 AGAIN = "localhost/autoconfig-image:test-again"
 MAX_BYTES = 150_000_000  # as `podman images` counts MB
 SITE = "/opt/autoconfig/lib/python3.11/site-packages"
 PYTHON = "/opt/autoconfig/bin/python"
-
-
-def podman(
-    *args: str, check: bool = True, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run podman with the shipped containers.conf; fail with its output."""
-    env = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)}
-    result = subprocess.run(["podman", *args], capture_output=True, text=True, env=env,
-                            timeout=timeout, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"podman {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result
 
 
 def make_image(tag: str, *flags: str) -> float:
@@ -64,9 +51,7 @@ def image_id(tag: str) -> str:
 @pytest.fixture(scope="module")
 def image() -> str:
     """The image built from this checkout by `make image`."""
-    for program, package in (("podman", "podman"), ("runc", "runc"),
-                             ("catatonit", "catatonit"), ("mmdebstrap", "mmdebstrap")):
-        require_program(program, package)
+    require_podman()
     print(f"image built in {make_image(IMAGE):.0f} s")  # seen with pytest -s
     return IMAGE
 
@@ -131,11 +116,6 @@ def served(image: str) -> Iterator[tuple[str, str]]:
         yield base, name
     finally:
         podman("rm", "--force", name, check=False)
-
-
-def logs(name: str) -> str:
-    result = podman("logs", name)
-    return result.stdout + result.stderr
 
 
 def test_it_runs_as_user_10001_on_a_read_only_root(served: tuple[str, str]) -> None:

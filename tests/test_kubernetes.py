@@ -28,7 +28,7 @@ from lxml import etree
 
 from autoconfig import hosts
 from tests.support.kubelet import KUBELET_VARIABLES
-from tests.support.paths import REPO
+from tests.support.paths import REPO, TEST_DATA
 from tests.support.podman import (
     APP_CONTAINERS,
     EDGE_CONTAINERS,
@@ -44,12 +44,7 @@ from tests.support.podman import (
     via_gateway,
 )
 
-POX = (
-    b'<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/'
-    b'exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>bob@example.com'
-    b"</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/"
-    b"outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>"
-)
+POX = (TEST_DATA / "autodiscover" / "requests" / "outlook-alice.xml").read_bytes()
 POX_HEADERS = {"Host": "autodiscover.example.com", "Content-Type": "text/xml"}
 RESPONSE_NS = {"r": "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"}
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
