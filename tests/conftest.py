@@ -11,6 +11,8 @@ from werkzeug.test import Client
 from autoconfig.server.app import Application, create_app
 from autoconfig.settings import Settings
 from tests.support.cli import CliResult, run_cli
+from tests.support.directory import RunningDirectory, run_directory
+from tests.support.domain_files import write_domain
 from tests.support.paths import DOMAINS
 from tests.support.server import RunningServer, run_server
 
@@ -79,3 +81,19 @@ def domains_copy(tmp_path: Path) -> Path:
     for source in DOMAINS.glob("*.y*ml"):
         (target / source.name).write_bytes(source.read_bytes())
     return target
+
+
+@pytest.fixture(scope="module")
+def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDirectory]:
+    """A throwaway slapd on loopback with the test people, one per module that asks."""
+    with run_directory(tmp_path_factory.mktemp("ldap")) as running:
+        yield running
+
+
+@pytest.fixture
+def domains_dir(tmp_path: Path) -> Path:
+    """A folder with one domain file: example.com on imap.example.com."""
+    folder = tmp_path / "domains"
+    folder.mkdir()
+    write_domain(folder, "example.com", "imap.example.com")
+    return folder

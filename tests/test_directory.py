@@ -28,7 +28,7 @@ from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE
 from autoconfig.settings import Settings, SettingsError
 from tests.support.apple_schema import profile_problems
 from tests.support.cli import run_cli
-from tests.support.directory import PEOPLE, UNNAMED_ADDRESS, RunningDirectory, run_directory
+from tests.support.directory import PEOPLE, UNNAMED_ADDRESS, RunningDirectory
 from tests.support.http import Reply, request
 from tests.support.nginx import RunningNginx, https_request, run_nginx
 from tests.support.paths import TEST_DATA
@@ -46,12 +46,6 @@ pytestmark = [
 FILES = TEST_DATA / "directory"
 SEARCH = DirectorySearch(PEOPLE, "(mail=%EMAILADDRESS%)", "uid", "displayName")
 NS = {"r": NS_OUTLOOK_RESPONSE, "m": NS_MOBILESYNC_RESPONSE}
-
-
-@pytest.fixture(scope="module")
-def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDirectory]:
-    with run_directory(tmp_path_factory.mktemp("ldap")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

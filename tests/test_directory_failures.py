@@ -11,7 +11,6 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,6 @@ from tests.support.directory import (
     ROOT_PASSWORD,
     SUFFIX,
     RunningDirectory,
-    run_directory,
 )
 from tests.support.http import Reply, request
 from tests.support.installed import run_installed
@@ -87,10 +85,10 @@ directory:
 
 
 @pytest.fixture(scope="module")
-def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDirectory]:
-    with run_directory(tmp_path_factory.mktemp("ldap")) as running:
-        running.server.ldapadd(TRICKY)
-        yield running
+def directory(directory: RunningDirectory) -> RunningDirectory:
+    """The shared directory (tests/conftest.py), with the tricky entries added."""
+    directory.server.ldapadd(TRICKY)
+    return directory
 
 
 def domains(tmp_path: Path, staff_base: str = "ou=staff,dc=uni,dc=example") -> Path:

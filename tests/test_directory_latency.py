@@ -19,7 +19,7 @@ from autoconfig.directory import Directory, Person
 from autoconfig.domains.records import DirectorySearch
 from autoconfig.pox import NS_OUTLOOK_RESPONSE
 from autoconfig.settings import Settings
-from tests.support.directory import PEOPLE, RunningDirectory, hung, run_directory, stopped
+from tests.support.directory import PEOPLE, RunningDirectory, hung, stopped
 from tests.support.http import Reply, request
 from tests.support.load import timed_load
 from tests.support.paths import TEST_DATA
@@ -36,12 +36,6 @@ TIMEOUT = 1.0  # AUTOCONFIG_LDAP_TIMEOUT in these tests
 # What a loaded two-core machine adds to the budget: thread hand-over, gunicorn, HTTP.
 MARGIN = 0.3
 NS = {"r": NS_OUTLOOK_RESPONSE}
-
-
-@pytest.fixture(scope="module")
-def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDirectory]:
-    with run_directory(tmp_path_factory.mktemp("ldap")) as running:
-        yield running
 
 
 def new_directory(running: RunningDirectory, retry_after: float, ldaps: bool) -> Directory:

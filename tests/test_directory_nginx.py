@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.directory import RunningDirectory, run_directory
+from tests.support.directory import RunningDirectory
 from tests.support.http import Reply
 from tests.support.nginx import RunningNginx, https_request, run_nginx
 from tests.support.paths import TEST_DATA
@@ -30,12 +30,6 @@ HOST = "autoconfig.uni.example"
 # template, the very bytes an unknown address (ghost) gets
 LOGINS = {"jane.doe": "jdoe", "max": "mmuster", "zoe": "%EMAILLOCALPART%",
           "ghost": "%EMAILLOCALPART%"}
-
-
-@pytest.fixture(scope="module")
-def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDirectory]:
-    with run_directory(tmp_path_factory.mktemp("ldap")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 from lxml import etree
 
 from autoconfig.pox import NS_MOBILESYNC_RESPONSE, NS_OUTLOOK_RESPONSE
-from tests.support.directory import RunningDirectory, run_directory
+from tests.support.directory import RunningDirectory
 from tests.support.http import Reply, request
 from tests.support.paths import TEST_DATA
 from tests.support.pox_requests import autodiscover_request
@@ -30,12 +30,6 @@ pytestmark = [
 ]
 
 NS = {"r": NS_OUTLOOK_RESPONSE, "m": NS_MOBILESYNC_RESPONSE}
-
-
-@pytest.fixture(scope="module")
-def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDirectory]:
-    with run_directory(tmp_path_factory.mktemp("ldap")) as running:
-        yield running
 
 
 def write_domains(folder: Path) -> Path:

@@ -51,14 +51,6 @@ def in_child(body: Callable[[], bool]) -> int:
 
 
 @pytest.fixture
-def domains_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "domains"
-    folder.mkdir()
-    write_domain(folder, "example.com", "imap.example.com")
-    return folder
-
-
-@pytest.fixture
 def reloader(domains_dir: Path) -> Reloader:
     return Reloader(domains_dir, first_snapshot(domains_dir, {}))
 

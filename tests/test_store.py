@@ -14,14 +14,6 @@ from autoconfig.domains.store import ConfigStore
 from tests.support.domain_files import served_host, write_domain
 
 
-@pytest.fixture
-def domains_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "domains"
-    folder.mkdir()
-    write_domain(folder, "example.com", "imap.example.com")
-    return folder
-
-
 def test_reading_the_snapshot_and_generation_starts_no_thread(domains_dir: Path) -> None:
     threads = threading.active_count()
     store = ConfigStore(domains_dir, reload_interval=0.2)
